@@ -1,0 +1,128 @@
+/**
+ * The result backend: reads a task's state, result, error and progress, and turns the
+ * per-task pub/sub channel into events. Waiting is push-based: subscribe first, then read,
+ * then wait for messages; nothing here polls.
+ */
+import type { Redis } from 'ioredis';
+import type { RemoteErrorInfo } from '../common/errors.js';
+import { Observable } from 'rxjs';
+import { isFinalState, isTaskState, type TaskState } from '../common/task-state.js';
+import type { Broker } from '../broker/broker.js';
+import type { EventSubscriber } from './event-subscriber.js';
+import { decodeSnapshot, SNAPSHOT_FIELDS, type TaskSnapshot } from './task-snapshot.js';
+
+export interface TaskEvent {
+  id: string;
+  state: TaskState;
+  /** Progress meta, on PROGRESS events. */
+  progress?: unknown;
+  /** The result, on SUCCESS. */
+  result?: unknown;
+  /** The recorded error, on FAILURE. */
+  error?: RemoteErrorInfo;
+}
+
+export class ResultBackend {
+  constructor(
+    private readonly redis: Redis,
+    private readonly broker: Broker,
+    private readonly subscriber: EventSubscriber,
+  ) {}
+
+  async read(queue: string, id: string): Promise<TaskSnapshot> {
+    const values = await this.redis.hmget(this.broker.keys(queue).task(id), ...SNAPSHOT_FIELDS);
+    return decodeSnapshot(id, queue, values);
+  }
+
+  async exists(queue: string, id: string): Promise<boolean> {
+    return (await this.redis.exists(this.broker.keys(queue).task(id))) === 1;
+  }
+
+  /**
+   * State changes of one task: the current state first, then each change, completing after a
+   * final state. Consecutive repeats of a state (other than PROGRESS) are not emitted twice.
+   */
+  events(queue: string, id: string): Observable<TaskEvent> {
+    return new Observable<TaskEvent>((subscriber) => {
+      let stop: (() => void) | undefined;
+      let closed = false;
+      let last: TaskState | undefined;
+      // Messages that arrive while the first read is in flight wait here, in order.
+      let backlog: string[] | undefined = [];
+
+      const emit = (event: TaskEvent) => {
+        if (closed) return;
+        if (event.state === last && event.state !== 'PROGRESS') return;
+        last = event.state;
+        subscriber.next(event);
+        if (isFinalState(event.state)) {
+          closed = true;
+          subscriber.complete();
+        }
+      };
+      // Final events carry the whole snapshot; reading it keeps the order of emits.
+      let chain: Promise<void> = Promise.resolve();
+      const onMessage = (message: string) => {
+        const event = parseEventMessage(id, message);
+        if (!event) return;
+        chain = chain.then(async () => {
+          emit(isFinalState(event.state) ? finalEvent(await this.read(queue, id), event.state) : event);
+        });
+        chain.catch((err: unknown) => subscriber.error(err));
+      };
+
+      this.subscriber
+        .listen(this.broker.keys(queue).events(id), (m) => (backlog ? backlog.push(m) : onMessage(m)))
+        .then(async (unlisten) => {
+          stop = unlisten;
+          if (closed) return unlisten();
+          const snapshot = await this.read(queue, id);
+          emit(
+            isFinalState(snapshot.state)
+              ? finalEvent(snapshot, snapshot.state)
+              : { id, state: snapshot.state, ...(snapshot.state === 'PROGRESS' ? { progress: snapshot.progress } : {}) },
+          );
+          const pending = backlog ?? [];
+          backlog = undefined;
+          // A message that raced the read may be older than the snapshot: skip those that would
+          // step the state backwards (STARTED after PROGRESS, say).
+          for (const m of pending) {
+            const state = parseEventMessage(id, m)?.state;
+            if (state && STATE_RANK[state] >= STATE_RANK[snapshot.state]) onMessage(m);
+          }
+        })
+        .catch((err: unknown) => subscriber.error(err));
+
+      return () => {
+        closed = true;
+        stop?.();
+      };
+    });
+  }
+}
+
+function finalEvent(snapshot: TaskSnapshot, state: TaskState): TaskEvent {
+  const event: TaskEvent = { id: snapshot.id, state };
+  if (snapshot.result !== undefined) event.result = snapshot.result;
+  if (snapshot.error !== undefined) event.error = snapshot.error;
+  return event;
+}
+
+const STATE_RANK: Record<TaskState, number> = {
+  PENDING: 0,
+  RETRY: 0,
+  STARTED: 1,
+  PROGRESS: 2,
+  SUCCESS: 3,
+  FAILURE: 3,
+  REVOKED: 3,
+};
+
+/** Event messages are "STATE" or "PROGRESS\n<meta JSON>" (see scripts/progress.lua). */
+export function parseEventMessage(id: string, message: string): TaskEvent | undefined {
+  const newline = message.indexOf('\n');
+  const state = newline < 0 ? message : message.slice(0, newline);
+  if (!isTaskState(state)) return undefined;
+  if (newline < 0) return { id, state };
+  return { id, state, progress: JSON.parse(message.slice(newline + 1)) as unknown };
+}

@@ -1,0 +1,136 @@
+/**
+ * The broker: every change of a queue's data goes through here, and each multi-key change is
+ * one Lua script (see scripts/*.lua for the keys each one touches). Nobody else writes queue keys.
+ */
+import type { Redis } from 'ioredis';
+import { QueueKeys } from './keys.js';
+import { scripts } from './lua-script.js';
+
+export interface EnqueueItem {
+  id: string;
+  /** The envelope, already serialised. */
+  body: string;
+  /** Epoch ms when the task becomes due; 0 or past means now. */
+  due: number;
+}
+
+export interface FetchedTask {
+  queue: string;
+  id: string;
+  /** The raw envelope, or '' when the task's hash was missing. */
+  body: string;
+  /** Proves the lease when the outcome is committed. */
+  token: string;
+  delivery: number;
+}
+
+export interface FetchResult {
+  tasks: FetchedTask[];
+  /** Epoch ms of the earliest delayed task of this queue, or null when none. */
+  nextDue: number | null;
+}
+
+export type Outcome = { state: 'SUCCESS'; resultJson: string } | { state: 'FAILURE'; errorJson: string };
+
+export class Broker {
+  private readonly keyCache = new Map<string, QueueKeys>();
+
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+  ) {}
+
+  keys(queue: string): QueueKeys {
+    let keys = this.keyCache.get(queue);
+    if (!keys) {
+      keys = new QueueKeys(this.prefix, queue);
+      this.keyCache.set(queue, keys);
+    }
+    return keys;
+  }
+
+  /** Returns, per item, whether it was enqueued (false: a task with that id already exists). */
+  async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
+    const k = this.keys(queue);
+    const args: (string | number)[] = [k.taskPrefix, now];
+    for (const item of items) args.push(item.id, item.body, item.due);
+    const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake], args)) as number[];
+    return reply.map((n) => n === 1);
+  }
+
+  async fetch(queue: string, max: number, leaseMs: number, workerId: string, now = Date.now()): Promise<FetchResult> {
+    const k = this.keys(queue);
+    const reply = (await scripts.fetch.run(
+      this.redis,
+      [k.wait, k.active, k.delayed, k.wake],
+      [k.taskPrefix, k.eventPrefix, now, now + leaseMs, max, workerId],
+    )) as (string | number)[];
+    const nextDue = Number(reply[0]);
+    const tasks: FetchedTask[] = [];
+    for (let i = 1; i < reply.length; i += 4) {
+      tasks.push({
+        queue,
+        id: String(reply[i]),
+        body: String(reply[i + 1]),
+        token: String(reply[i + 2]),
+        delivery: Number(reply[i + 3]),
+      });
+    }
+    return { tasks, nextDue: nextDue < 0 ? null : nextDue };
+  }
+
+  /** Commits a final outcome; false when the lease was lost and another delivery owns the task. */
+  async complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, now = Date.now()): Promise<boolean> {
+    const k = this.keys(task.queue);
+    const [field, payload] = outcome.state === 'SUCCESS' ? ['res', outcome.resultJson] : ['err', outcome.errorJson];
+    const reply = await scripts.complete.run(
+      this.redis,
+      [k.task(task.id), k.active],
+      [task.id, task.token, outcome.state, field, payload, now, resultTtlSec, k.events(task.id)],
+    );
+    return reply === 1;
+  }
+
+  async progress(task: FetchedTask, metaJson: string): Promise<boolean> {
+    const k = this.keys(task.queue);
+    const reply = await scripts.progress.run(this.redis, [k.task(task.id)], [task.token, metaJson, k.events(task.id)]);
+    return reply === 1;
+  }
+
+  async deadLetter(task: FetchedTask, entryJson: string, errorJson: string, resultTtlSec: number, now = Date.now()) {
+    const k = this.keys(task.queue);
+    await scripts.deadLetter.run(
+      this.redis,
+      [k.task(task.id), k.active, k.dead, k.deadIndex],
+      [task.id, entryJson, errorJson, now, resultTtlSec, k.events(task.id)],
+    );
+  }
+
+  /** Gives a leased task back to the head of its queue; false when the lease was already lost. */
+  async release(task: FetchedTask): Promise<boolean> {
+    const k = this.keys(task.queue);
+    const reply = await scripts.release.run(
+      this.redis,
+      [k.task(task.id), k.active, k.wait, k.wake],
+      [task.id, task.token, k.events(task.id)],
+    );
+    return reply === 1;
+  }
+
+  /** Pushes the lease deadline of tasks this worker still runs (only those still leased). */
+  async extendLeases(queue: string, ids: readonly string[], deadline: number): Promise<void> {
+    if (ids.length === 0) return;
+    const args: (string | number)[] = [];
+    for (const id of ids) args.push(deadline, id);
+    await this.redis.zadd(this.keys(queue).active, 'XX', ...args);
+  }
+
+  /**
+   * Blocks on the given client until one of the queues signals new work or the timeout passes.
+   * The client must be a dedicated connection: a blocking command holds it.
+   */
+  async waitForWork(blocking: Redis, queues: readonly string[], timeoutMs: number): Promise<void> {
+    const wakeKeys = queues.map((q) => this.keys(q).wake);
+    await blocking.blpop(...wakeKeys, Math.max(timeoutMs, 1) / 1000);
+  }
+}

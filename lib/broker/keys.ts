@@ -1,0 +1,54 @@
+/**
+ * The one place that names Redis keys. Every key of a queue carries the queue's hash tag
+ * ({queue}), so a queue lives in one Redis Cluster slot and each Lua script touches one slot.
+ */
+import { InvalidQueueNameError } from '../common/errors.js';
+
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function assertQueueName(queue: string): void {
+  if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) throw new InvalidQueueNameError(String(queue));
+}
+
+export class QueueKeys {
+  /** Ids of tasks ready to run, oldest first (LIST). */
+  readonly wait: string;
+  /** Leased tasks: id -> lease deadline in epoch ms (ZSET). */
+  readonly active: string;
+  /** Tasks not yet due: id -> due time in epoch ms (ZSET). */
+  readonly delayed: string;
+  /** At most one marker that wakes one blocked worker (LIST, popped with BLPOP). */
+  readonly wake: string;
+  /** Dead letters: id -> JSON entry with the original message and the reason (HASH). */
+  readonly dead: string;
+  /** Dead letters in arrival order: id -> epoch ms (ZSET). */
+  readonly deadIndex: string;
+  /** Prefix of per-task hashes; the task id follows. */
+  readonly taskPrefix: string;
+  /** Prefix of per-task pub/sub channels; the task id follows. */
+  readonly eventPrefix: string;
+
+  constructor(
+    readonly prefix: string,
+    readonly queue: string,
+  ) {
+    assertQueueName(queue);
+    const base = `${prefix}:{${queue}}:`;
+    this.wait = `${base}wait`;
+    this.active = `${base}active`;
+    this.delayed = `${base}delayed`;
+    this.wake = `${base}wake`;
+    this.dead = `${base}dead`;
+    this.deadIndex = `${base}dead:index`;
+    this.taskPrefix = `${base}t:`;
+    this.eventPrefix = `${base}ev:`;
+  }
+
+  task(id: string): string {
+    return this.taskPrefix + id;
+  }
+
+  events(id: string): string {
+    return this.eventPrefix + id;
+  }
+}

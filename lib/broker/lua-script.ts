@@ -1,0 +1,37 @@
+/**
+ * One Lua script from broker/scripts: read once from its .lua file, called by SHA, and
+ * sent in full only when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+export type ScriptArg = string | number;
+
+export class LuaScript {
+  readonly sha: string;
+  readonly source: string;
+
+  constructor(readonly name: string) {
+    this.source = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+    this.sha = createHash('sha1').update(this.source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+export const scripts = {
+  enqueue: new LuaScript('enqueue'),
+  fetch: new LuaScript('fetch'),
+  complete: new LuaScript('complete'),
+  progress: new LuaScript('progress'),
+  deadLetter: new LuaScript('dead-letter'),
+  release: new LuaScript('release'),
+} as const;

@@ -1,0 +1,26 @@
+--[[
+  complete: record a task's final outcome and end its lease, in one step.
+
+  KEYS[1] task     HASH
+  KEYS[2] active   ZSET  id -> lease deadline ms
+  ARGV[1] id
+  ARGV[2] lease token the worker got at fetch
+  ARGV[3] final state (SUCCESS | FAILURE)
+  ARGV[4] field for the payload (res | err)
+  ARGV[5] payload JSON
+  ARGV[6] now (epoch ms)
+  ARGV[7] result ttl in seconds (0 = keep)
+  ARGV[8] event channel
+
+  A worker whose lease was taken over (its token no longer matches) cannot commit: returns 0.
+]]
+if redis.call('HGET', KEYS[1], 'tok') ~= ARGV[2] then
+  return 0
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'st', ARGV[3], ARGV[4], ARGV[5], 'dt', ARGV[6])
+redis.call('HDEL', KEYS[1], 'tok')
+local ttl = tonumber(ARGV[7])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+redis.call('PUBLISH', ARGV[8], ARGV[3])
+return 1

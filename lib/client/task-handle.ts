@@ -1,0 +1,72 @@
+/**
+ * A handle on one task, wherever it runs (Celery's AsyncResult): its state, progress, result
+ * and a stream of its state changes. Everything is read from Redis; nothing is cached.
+ */
+import { defer, filter, firstValueFrom, from, Observable, switchMap, tap, timeout as rxTimeout, TimeoutError } from 'rxjs';
+import { TaskFailedError, TaskRevokedError, TaskTimeoutError } from '../common/errors.js';
+import { isFinalState, type TaskState } from '../common/task-state.js';
+import type { ResultBackend, TaskEvent } from '../backend/result-backend.js';
+import type { TaskSnapshot } from '../backend/task-snapshot.js';
+
+export interface ResultOptions {
+  /** Milliseconds to wait before rejecting with TaskTimeoutError; waits without limit when left out. */
+  timeout?: number;
+}
+
+export class TaskHandle<R = unknown> {
+  /** State changes, starting with the current state and completing after a final one. */
+  readonly events$: Observable<TaskEvent>;
+
+  constructor(
+    readonly id: string,
+    private readonly locateQueue: () => Promise<string>,
+    private readonly backend: ResultBackend,
+  ) {
+    this.events$ = defer(() => from(this.locateQueue())).pipe(switchMap((queue) => this.backend.events(queue, id)));
+  }
+
+  /** The queue the task lives in. */
+  queue(): Promise<string> {
+    return this.locateQueue();
+  }
+
+  async state(): Promise<TaskState> {
+    return (await this.snapshot()).state;
+  }
+
+  /** Everything known of the task now: state, progress, result or error, times. */
+  async snapshot(): Promise<TaskSnapshot> {
+    return this.backend.read(await this.locateQueue(), this.id);
+  }
+
+  /**
+   * Like Celery's AsyncResult.info: the progress meta while in PROGRESS, the error details after
+   * FAILURE, the result after SUCCESS, otherwise undefined.
+   */
+  async info(): Promise<unknown> {
+    const s = await this.snapshot();
+    if (s.state === 'FAILURE' || s.state === 'REVOKED') return s.error;
+    if (s.state === 'SUCCESS') return s.result;
+    return s.progress;
+  }
+
+  /** The task's return value; rejects with TaskFailedError, TaskRevokedError or TaskTimeoutError. */
+  async result(options: ResultOptions = {}): Promise<R> {
+    let last: TaskState = 'PENDING';
+    let events = this.events$.pipe(
+      tap((e) => (last = e.state)),
+      filter((e) => isFinalState(e.state)),
+    );
+    if (options.timeout !== undefined) events = events.pipe(rxTimeout({ first: options.timeout }));
+    let final: TaskEvent;
+    try {
+      final = await firstValueFrom(events);
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new TaskTimeoutError(this.id, options.timeout ?? 0, last);
+      throw err;
+    }
+    if (final.state === 'SUCCESS') return final.result as R;
+    if (final.state === 'REVOKED') throw new TaskRevokedError(this.id, final.error?.message ?? 'revoked');
+    throw new TaskFailedError(this.id, final.error ?? { name: 'Error', message: 'unknown failure' });
+  }
+}

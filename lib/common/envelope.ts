@@ -1,0 +1,62 @@
+/**
+ * The task message: a small, versioned JSON envelope. Built by the producer, validated by
+ * the worker; anything that does not validate is dead-lettered with the reason.
+ */
+import { MalformedMessageError } from './errors.js';
+
+export const ENVELOPE_VERSION = 1;
+
+export interface TaskEnvelope {
+  v: number;
+  id: string;
+  task: string;
+  args: unknown[];
+  queue: string;
+  attempt: number;
+  /** Epoch ms before which the task must not run. */
+  eta?: number;
+  /** Epoch ms after which the task must not start. */
+  expires?: number;
+  parent?: string;
+  root?: string;
+  headers: Record<string, string>;
+}
+
+/** Parses and validates a raw message; throws MalformedMessageError naming the first problem. */
+export function parseEnvelope(raw: string): TaskEnvelope {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (e) {
+    throw new MalformedMessageError(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new MalformedMessageError('not a JSON object');
+  }
+  const m = data as Record<string, unknown>;
+  if (m.v !== ENVELOPE_VERSION) throw new MalformedMessageError(`unsupported version ${JSON.stringify(m.v)}`);
+  requireString(m, 'id');
+  requireString(m, 'task');
+  requireString(m, 'queue');
+  if (!Array.isArray(m.args)) throw new MalformedMessageError('"args" is not an array');
+  if (!Number.isInteger(m.attempt) || (m.attempt as number) < 1) {
+    throw new MalformedMessageError('"attempt" is not a positive integer');
+  }
+  for (const key of ['eta', 'expires'] as const) {
+    if (m[key] !== undefined && typeof m[key] !== 'number') throw new MalformedMessageError(`"${key}" is not a number`);
+  }
+  for (const key of ['parent', 'root'] as const) {
+    if (m[key] !== undefined && typeof m[key] !== 'string') throw new MalformedMessageError(`"${key}" is not a string`);
+  }
+  const headers = m.headers;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new MalformedMessageError('"headers" is not an object');
+  }
+  return m as unknown as TaskEnvelope;
+}
+
+function requireString(m: Record<string, unknown>, key: string): void {
+  if (typeof m[key] !== 'string' || (m[key] as string).length === 0) {
+    throw new MalformedMessageError(`"${key}" is missing or not a non-empty string`);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The one place that creates and closes Redis connections. A process opens at most three:
+ * commands (shared, auto-pipelined), pub/sub (only when something waits for events) and one
+ * blocking connection (only in a worker, whatever its concurrency).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { EngineLogger } from '../common/engine-logger.js';
+import { type ConnectionSpec, describeConnection } from './connection-spec.js';
+
+type Role = 'commands' | 'events' | 'blocking';
+
+export class RedisConnections {
+  private readonly clients = new Map<Role, Redis>();
+  private closed = false;
+  readonly where: string;
+
+  constructor(
+    private readonly spec: ConnectionSpec,
+    private readonly logger: EngineLogger,
+  ) {
+    this.where = describeConnection(spec);
+  }
+
+  get commands(): Redis {
+    // Commands issued in one tick travel in one round trip: this batches acks and state writes.
+    return this.get('commands', { enableAutoPipelining: true });
+  }
+
+  get events(): Redis {
+    return this.get('events', {});
+  }
+
+  get blocking(): Redis {
+    // A blocking read may wait longer than any per-request retry budget.
+    return this.get('blocking', { maxRetriesPerRequest: null });
+  }
+
+  has(role: Role): boolean {
+    return this.clients.has(role);
+  }
+
+  /** Breaks a blocking command in flight (used to stop a worker's wait for work at once). */
+  interruptBlocking(): void {
+    const client = this.clients.get('blocking');
+    if (!client) return;
+    this.clients.delete('blocking');
+    client.disconnect();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(
+      all.map(async (client) => {
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    );
+  }
+
+  private get(role: Role, overrides: RedisOptions): Redis {
+    let client = this.clients.get(role);
+    if (client) return client;
+    if (this.closed) throw new Error(`Redis connections to ${this.where} are closed`);
+    const options: RedisOptions = { connectionName: `tq:${role}`, ...overrides };
+    client = typeof this.spec === 'string' ? new Redis(this.spec, options) : new Redis({ ...this.spec, ...options });
+    let reported = false;
+    client.on('error', (err: Error) => {
+      // ioredis reconnects by itself; say so once per outage, not once per attempt.
+      if (reported) return;
+      reported = true;
+      this.logger.warn(`Redis ${role} connection to ${this.where}: ${err.message}; reconnecting`);
+    });
+    client.on('ready', () => {
+      if (reported) this.logger.log(`Redis ${role} connection to ${this.where} is back`);
+      reported = false;
+    });
+    this.clients.set(role, client);
+    return client;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * @Task() marks a provider method as a task. Its name defaults to 'ClassName.method'.
+ *
+ *   @Task()                          -> 'ReportTasks.add'
+ *   @Task('reports.build')           -> 'reports.build'
+ *   @Task({ name, queue })           -> a name and a default queue
+ */
+import { TASK_METADATA } from '../module/task-queue.constants.js';
+
+export interface TaskOptions {
+  /** The task's name; 'ClassName.method' when left out. */
+  name?: string;
+  /** The queue its messages go to unless a send names another; the module's defaultQueue when left out. */
+  queue?: string;
+}
+
+export function Task(nameOrOptions?: string | TaskOptions): MethodDecorator {
+  const options: TaskOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
+  return (target, propertyKey, descriptor) => {
+    Reflect.defineMetadata(TASK_METADATA, options, descriptor.value as object);
+    return descriptor;
+  };
+}

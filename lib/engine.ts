@@ -1,0 +1,72 @@
+/**
+ * The queue engine in one object: connections, broker, result backend and producer, plain
+ * TypeScript over ioredis. The Nest layer wraps it; it imports nothing from Nest.
+ */
+import type { EngineLogger } from './common/engine-logger.js';
+import { RedisUnavailableError } from './common/errors.js';
+import { Broker } from './broker/broker.js';
+import { EventSubscriber } from './backend/event-subscriber.js';
+import { ResultBackend } from './backend/result-backend.js';
+import type { ConnectionSpec } from './connection/connection-spec.js';
+import { RedisConnections } from './connection/redis-connections.js';
+import { Producer } from './producer/producer.js';
+import type { TaskHandlerLookup } from './worker/task-handler.js';
+import { Worker, type TaskLoggerFactory, type WorkerSettings } from './worker/worker.js';
+
+export interface EngineOptions {
+  connection: ConnectionSpec;
+  prefix: string;
+  defaultQueue: string;
+  logger: EngineLogger;
+}
+
+export class TaskQueueEngine {
+  readonly connections: RedisConnections;
+  readonly broker: Broker;
+  readonly backend: ResultBackend;
+  readonly producer: Producer;
+  private readonly workers = new Set<Worker>();
+
+  constructor(readonly options: EngineOptions) {
+    this.connections = new RedisConnections(options.connection, options.logger);
+    this.broker = new Broker(this.connections.commands, options.prefix);
+    this.backend = new ResultBackend(
+      this.connections.commands,
+      this.broker,
+      new EventSubscriber(() => this.connections.events),
+    );
+    this.producer = new Producer(this.broker, options.defaultQueue);
+  }
+
+  /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisUnavailableError(this.connections.where, `no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.connections.commands.ping(), timeout]);
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) throw err;
+      throw new RedisUnavailableError(this.connections.where, (err as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  createWorker(handlers: TaskHandlerLookup, settings: WorkerSettings, taskLogger: TaskLoggerFactory): Worker {
+    const worker = new Worker(this.connections, this.broker, handlers, settings, this.options.logger, taskLogger);
+    this.workers.add(worker);
+    return worker;
+  }
+
+  /** Stops workers (they drain first), then closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.close()));
+    this.workers.clear();
+    await this.connections.close();
+  }
+}

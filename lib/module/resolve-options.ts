@@ -1,0 +1,79 @@
+/** Checks the module options and fills in defaults; a bad option fails startup, naming it. */
+import { InvalidOptionsError, InvalidQueueNameError } from '../common/errors.js';
+import { assertQueueName } from '../broker/keys.js';
+import { assertConnectionSpec } from '../connection/connection-spec.js';
+import type { ResolvedTaskQueueOptions, TaskQueueModuleOptions, WorkerOptions } from './task-queue-options.interface.js';
+
+const KNOWN = new Set(['connection', 'prefix', 'defaultQueue', 'resultTtl', 'startupTimeout', 'worker', 'isGlobal']);
+const KNOWN_WORKER = new Set(['concurrency', 'queues', 'shutdownGraceMs', 'leaseMs']);
+
+export function resolveOptions(input: TaskQueueModuleOptions | undefined): ResolvedTaskQueueOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidOptionsError('(options)', 'must be an object such as { connection: "redis://127.0.0.1:6379/0" }');
+  }
+  rejectUnknown(input, KNOWN, '');
+  if (input.connection === undefined) {
+    throw new InvalidOptionsError('connection', 'is required: a redis:// URL or ioredis options');
+  }
+  assertConnectionSpec(input.connection);
+  const prefix = input.prefix ?? 'tq';
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,32}$/.test(prefix)) {
+    throw new InvalidOptionsError('prefix', 'must be 1-32 characters from A-Z a-z 0-9 _ . : -');
+  }
+  const defaultQueue = queueName(input.defaultQueue ?? 'default', 'defaultQueue');
+  return {
+    connection: input.connection,
+    prefix,
+    defaultQueue,
+    resultTtl: integer(input.resultTtl, 'resultTtl', 86_400, 0),
+    startupTimeout: integer(input.startupTimeout, 'startupTimeout', 10_000, 1),
+    worker: resolveWorkerOptions(input.worker ?? {}, defaultQueue, 'worker.'),
+  };
+}
+
+/** Also used for the overrides given to bootstrapWorker(). */
+export function resolveWorkerOptions(
+  input: WorkerOptions,
+  defaultQueue: string,
+  path: string,
+  base?: Required<WorkerOptions>,
+): Required<WorkerOptions> {
+  if (typeof input !== 'object' || input === null) throw new InvalidOptionsError(path.replace(/\.$/, ''), 'must be an object');
+  rejectUnknown(input, KNOWN_WORKER, path);
+  const queues = input.queues ?? base?.queues ?? [defaultQueue];
+  if (!Array.isArray(queues) || queues.length === 0) {
+    throw new InvalidOptionsError(`${path}queues`, 'must be a non-empty array of queue names');
+  }
+  return {
+    concurrency: integer(input.concurrency, `${path}concurrency`, base?.concurrency ?? 10, 1),
+    queues: [...new Set(queues.map((q, i) => queueName(q, `${path}queues[${i}]`)))],
+    shutdownGraceMs: integer(input.shutdownGraceMs, `${path}shutdownGraceMs`, base?.shutdownGraceMs ?? 30_000, 0),
+    leaseMs: integer(input.leaseMs, `${path}leaseMs`, base?.leaseMs ?? 30_000, 1_000),
+  };
+}
+
+function integer(value: unknown, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidOptionsError(option, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function queueName(value: unknown, option: string): string {
+  try {
+    assertQueueName(value as string);
+  } catch (err) {
+    if (err instanceof InvalidQueueNameError) throw new InvalidOptionsError(option, `is invalid: ${err.message}`);
+    throw err;
+  }
+  return value as string;
+}
+
+function rejectUnknown(input: object, known: Set<string>, path: string): void {
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionsError(`${path}${key}`, `is not a known option (known: ${[...known].join(', ')})`);
+    }
+  }
+}

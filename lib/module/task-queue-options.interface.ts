@@ -1,0 +1,36 @@
+/** The options of TaskQueueModule.forRoot() / forRootAsync(). */
+import type { RedisOptions } from 'ioredis';
+
+export interface WorkerOptions {
+  /** Tasks run at once per worker process. Default 10. */
+  concurrency?: number;
+  /** Queues this worker consumes, in order of preference. Default: [defaultQueue]. */
+  queues?: string[];
+  /** Milliseconds running tasks may finish after SIGTERM before they are aborted and requeued. Default 30 000. */
+  shutdownGraceMs?: number;
+  /** Milliseconds a fetched task stays leased without a heartbeat before another worker may take it. Default 30 000. */
+  leaseMs?: number;
+}
+
+export interface TaskQueueModuleOptions {
+  /** A redis:// or rediss:// URL (the db number is honoured), or ioredis options. */
+  connection: string | RedisOptions;
+  /** Prefix of every Redis key. Default 'tq'. */
+  prefix?: string;
+  /** The queue of tasks that name none. Default 'default'. */
+  defaultQueue?: string;
+  /** Seconds a finished task's state and result are kept. Default 86 400 (one day); 0 keeps them. */
+  resultTtl?: number;
+  /** Milliseconds to wait for Redis at startup before failing. Default 10 000. */
+  startupTimeout?: number;
+  worker?: WorkerOptions;
+}
+
+export interface ResolvedTaskQueueOptions {
+  connection: string | RedisOptions;
+  prefix: string;
+  defaultQueue: string;
+  resultTtl: number;
+  startupTimeout: number;
+  worker: Required<WorkerOptions>;
+}

@@ -1,0 +1,54 @@
+/**
+ * Runs a worker inside the Nest application: handlers are the registry's provider instances,
+ * with their own injected dependencies. Started by bootstrapWorker() (or by the app itself);
+ * an app that never starts it only sends.
+ */
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { TaskQueueEngine } from '../engine.js';
+import { TaskRegistry } from '../registry/task.registry.js';
+import type { Worker } from '../worker/worker.js';
+import { resolveWorkerOptions } from './resolve-options.js';
+import { TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
+import type { ResolvedTaskQueueOptions, WorkerOptions } from './task-queue-options.interface.js';
+
+@Injectable()
+export class TaskWorkerHost implements BeforeApplicationShutdown {
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly engine: TaskQueueEngine,
+    private readonly registry: TaskRegistry,
+    @Inject(TASK_QUEUE_OPTIONS) private readonly options: ResolvedTaskQueueOptions,
+  ) {}
+
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** True while the worker fetches without errors. */
+  get consuming(): boolean {
+    return this.worker?.consuming ?? false;
+  }
+
+  /** Starts consuming; overrides take precedence over the module's worker options. */
+  async start(overrides: WorkerOptions = {}): Promise<void> {
+    if (this.worker) return;
+    const settings = resolveWorkerOptions(overrides, this.options.defaultQueue, '', this.options.worker);
+    await this.engine.ping(this.options.startupTimeout);
+    this.worker = this.engine.createWorker(
+      this.registry,
+      { ...settings, resultTtlSec: this.options.resultTtl },
+      (name, id) => new Logger(`${name}#${id}`),
+    );
+    this.worker.start();
+  }
+
+  /** Stops fetching and drains running tasks (see WorkerOptions.shutdownGraceMs). */
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+}

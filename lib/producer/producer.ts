@@ -1,0 +1,56 @@
+/**
+ * Builds task messages and hands them to the broker. Arguments are checked to be JSON before
+ * anything reaches Redis, so a bad argument fails the caller and never a worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { ENVELOPE_VERSION, type TaskEnvelope } from '../common/envelope.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import { assertJsonSerializable } from '../common/json.js';
+import type { Broker } from '../broker/broker.js';
+import type { SendOptions } from './send-options.js';
+
+export interface SentTask {
+  id: string;
+  queue: string;
+  /** False when a task with the same taskId already existed; nothing new was enqueued. */
+  enqueued: boolean;
+}
+
+export class Producer {
+  constructor(
+    private readonly broker: Broker,
+    private readonly defaultQueue: string,
+  ) {}
+
+  async send(task: string, args: readonly unknown[], options: SendOptions = {}, queueOfTask?: string): Promise<SentTask> {
+    if (typeof task !== 'string' || task.length === 0) throw new InvalidArgumentError('The task name', 'must be a non-empty string');
+    if (!Array.isArray(args)) throw new InvalidArgumentError('args', 'must be an array of the task\'s arguments');
+    assertJsonSerializable(args, 'args');
+    const queue = options.queue ?? queueOfTask ?? this.defaultQueue;
+    this.broker.keys(queue); // validates the queue name
+    const id = options.taskId ?? randomUUID();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
+      throw new InvalidArgumentError('Option taskId', 'must be a non-empty string of at most 200 characters');
+    }
+    const due = dueTime(options);
+    const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: [...args], queue, attempt: 1, headers: options.headers ?? {} };
+    if (due > 0) envelope.eta = due;
+    const [enqueued] = await this.broker.enqueue(queue, [{ id, body: JSON.stringify(envelope), due }]);
+    return { id, queue, enqueued: enqueued === true };
+  }
+}
+
+function dueTime(options: SendOptions): number {
+  if (options.countdown !== undefined) {
+    if (typeof options.countdown !== 'number' || !Number.isFinite(options.countdown) || options.countdown < 0) {
+      throw new InvalidArgumentError('Option countdown', 'must be a number of milliseconds >= 0');
+    }
+    return options.countdown > 0 ? Date.now() + options.countdown : 0;
+  }
+  if (options.eta !== undefined) {
+    const at = options.eta instanceof Date ? options.eta.getTime() : options.eta;
+    if (typeof at !== 'number' || !Number.isFinite(at)) throw new InvalidArgumentError('Option eta', 'must be a Date or epoch milliseconds');
+    return at;
+  }
+  return 0;
+}

@@ -1,0 +1,40 @@
+// What integration tests share: the Redis URL the global setup started, and key prefixes that
+// keep each test's data apart (no test ever flushes a Redis).
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+
+export function testRedisUrl(): string {
+  const url = process.env.TEST_REDIS_URL;
+  if (!url) throw new Error('TEST_REDIS_URL is not set: run the tests through jest (its global setup starts Redis)');
+  return url;
+}
+
+export function uniquePrefix(label = 't'): string {
+  return `${label}${randomBytes(4).toString('hex')}`;
+}
+
+export function rawRedis(): Redis {
+  return new Redis(testRedisUrl());
+}
+
+export const quietLogger = {
+  log: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+};
+
+export function capturingLogger() {
+  const lines: string[] = [];
+  const push = (m: unknown) => void lines.push(String(m));
+  return { lines, logger: { log: push, warn: push, error: push, debug: push, verbose: push } };
+}
+
+/** Resolves when check() is true; for tests only (the library itself never polls). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
