@@ -22,7 +22,14 @@ export class EventSubscriber {
     const client = this.connect();
     if (!this.attached) {
       client.on('message', (name: string, message: string) => {
-        for (const l of this.channels.get(name)?.listeners ?? []) l(message);
+        for (const listener of this.channels.get(name)?.listeners ?? []) {
+          // One listener's bug must not reach ioredis' event emitter (it would crash the process).
+          try {
+            listener(message);
+          } catch {
+            /* the listener owns its errors */
+          }
+        }
       });
       this.attached = true;
     }

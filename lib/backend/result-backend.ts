@@ -4,8 +4,8 @@
  * then wait for messages; nothing here polls.
  */
 import type { Redis } from 'ioredis';
-import type { RemoteErrorInfo } from '../common/errors.js';
-import { Observable } from 'rxjs';
+import { ClosedError, type RemoteErrorInfo } from '../common/errors.js';
+import { Observable, type Subscriber } from 'rxjs';
 import { isFinalState, isTaskState, type TaskState } from '../common/task-state.js';
 import type { Broker } from '../broker/broker.js';
 import type { EventSubscriber } from './event-subscriber.js';
@@ -23,6 +23,9 @@ export interface TaskEvent {
 }
 
 export class ResultBackend {
+  private readonly openStreams = new Set<Subscriber<TaskEvent>>();
+  private streamsClosed = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly broker: Broker,
@@ -39,11 +42,26 @@ export class ResultBackend {
   }
 
   /**
+   * Ends every open event stream with ClosedError (at shutdown: a stream of a task that never
+   * finishes would otherwise hold an HTTP response, and the server, open forever).
+   */
+  closeStreams(): void {
+    this.streamsClosed = true;
+    for (const subscriber of [...this.openStreams]) subscriber.error(new ClosedError('The task event stream'));
+    this.openStreams.clear();
+  }
+
+  /**
    * State changes of one task: the current state first, then each change, completing after a
    * final state. Consecutive repeats of a state (other than PROGRESS) are not emitted twice.
    */
   events(queue: string, id: string): Observable<TaskEvent> {
     return new Observable<TaskEvent>((subscriber) => {
+      if (this.streamsClosed) {
+        subscriber.error(new ClosedError('The task event stream'));
+        return;
+      }
+      this.openStreams.add(subscriber);
       let stop: (() => void) | undefined;
       let closed = false;
       let last: TaskState | undefined;
@@ -95,6 +113,7 @@ export class ResultBackend {
 
       return () => {
         closed = true;
+        this.openStreams.delete(subscriber);
         stop?.();
       };
     });
@@ -124,5 +143,10 @@ export function parseEventMessage(id: string, message: string): TaskEvent | unde
   const state = newline < 0 ? message : message.slice(0, newline);
   if (!isTaskState(state)) return undefined;
   if (newline < 0) return { id, state };
-  return { id, state, progress: JSON.parse(message.slice(newline + 1)) as unknown };
+  try {
+    return { id, state, progress: JSON.parse(message.slice(newline + 1)) as unknown };
+  } catch {
+    // Not written by progress.lua: someone else published on the channel. Ignore it.
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 /** What the result backend knows of one task at one moment, decoded from its hash. */
-import type { RemoteErrorInfo } from '../common/errors.js';
+import { MalformedMessageError, type RemoteErrorInfo } from '../common/errors.js';
 import { isTaskState, type TaskState } from '../common/task-state.js';
 
 export interface TaskSnapshot {
@@ -32,13 +32,22 @@ export function decodeSnapshot(id: string, queue: string, values: (string | null
     deliveries: dlv ? Number(dlv) : 0,
   };
   if (env) snapshot.task = taskNameOf(env);
-  if (res != null) snapshot.result = JSON.parse(res);
-  if (err != null) snapshot.error = JSON.parse(err) as RemoteErrorInfo;
-  if (prog != null) snapshot.progress = JSON.parse(prog);
+  if (res != null) snapshot.result = parseStored(res, 'result');
+  if (err != null) snapshot.error = parseStored(err, 'error') as RemoteErrorInfo;
+  if (prog != null) snapshot.progress = parseStored(prog, 'progress');
   if (ct) snapshot.createdAt = new Date(Number(ct));
   if (stt) snapshot.startedAt = new Date(Number(stt));
   if (dt) snapshot.doneAt = new Date(Number(dt));
   return snapshot;
+}
+
+/** Values are written as JSON by our scripts; anything else was written by hand and is reported as such. */
+function parseStored(raw: string, what: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new MalformedMessageError(`the stored ${what} is not JSON: ${raw.slice(0, 100)}`);
+  }
 }
 
 function taskNameOf(body: string): string | undefined {

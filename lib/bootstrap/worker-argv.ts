@@ -8,12 +8,15 @@ export function workerOptionsFromArgv(argv: readonly string[]): WorkerOptions {
     const [flag, inline] = (argv[i] as string).split(/=(.*)/s, 2) as [string, string | undefined];
     if (flag !== '--queues' && flag !== '--concurrency') continue;
     const value = inline ?? argv[++i];
-    if (value === undefined || value === '') throw new InvalidOptionsError(flag, 'needs a value, e.g. --queues=reports,default');
+    if (value === undefined || value === '' || value.startsWith('--')) {
+      throw new InvalidOptionsError(flag, 'needs a value, e.g. --queues=reports,default or --concurrency=20');
+    }
     if (flag === '--queues') options.queues = value.split(',').map((q) => q.trim()).filter(Boolean);
     else {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidOptionsError(flag, `must be a positive integer, got ${value}`);
-      options.concurrency = n;
+      if (!/^\d+$/.test(value) || Number(value) < 1) {
+        throw new InvalidOptionsError(flag, `must be a positive integer, got ${value}`);
+      }
+      options.concurrency = Number(value);
     }
   }
   return options;

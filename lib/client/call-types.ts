@@ -12,13 +12,19 @@ export type TaskMethodName<T> = {
 }[keyof T] &
   string;
 
-type DropContext<A extends readonly unknown[]> = A extends readonly [...infer Head, infer Last]
-  ? [Last] extends [TaskContext]
-    ? Head
-    : A
-  : A extends readonly [...infer Head, (TaskContext | undefined)?]
-    ? Head
-    : A;
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+type DropContext<A extends readonly unknown[]> = A extends readonly []
+  ? []
+  : A extends readonly [...infer Head, infer Last]
+    ? IsAny<Last> extends true
+      ? A
+      : [Last] extends [TaskContext]
+        ? Head
+        : A
+    : A extends readonly [...infer Head, (TaskContext | undefined)?]
+      ? Head
+      : A;
 
 /** The arguments a caller passes: the method's parameters without a trailing TaskContext. */
 export type TaskArgs<F> = F extends (...args: infer A) => unknown ? DropContext<A> : never;

@@ -52,6 +52,9 @@ export function parseEnvelope(raw: string): TaskEnvelope {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     throw new MalformedMessageError('"headers" is not an object');
   }
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new MalformedMessageError(`header "${key}" is not a string`);
+  }
   return m as unknown as TaskEnvelope;
 }
 

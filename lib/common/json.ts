@@ -43,7 +43,10 @@ function walk(value: unknown, path: string, seen: Set<object>): void {
   if (seen.has(obj)) throw new NotSerializableError(path, 'refers back to itself (a cycle)');
   seen.add(obj);
   if (Array.isArray(obj)) {
-    obj.forEach((item, i) => walk(item, `${path}[${i}]`, seen));
+    // An index loop, not forEach: a hole in a sparse array would arrive as null.
+    for (let i = 0; i < obj.length; i++) walk(obj[i], `${path}[${i}]`, seen);
+  } else if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
+    throw new NotSerializableError(path, 'is binary data (a Buffer or typed array); send it as a base64 string');
   } else {
     const proto: unknown = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null && typeof (obj as { toJSON?: unknown }).toJSON !== 'function') {

@@ -53,6 +53,8 @@ export class RedisConnections {
     this.clients.clear();
     await Promise.all(
       all.map(async (client) => {
+        // QUIT lets replies in flight arrive; a client that is not connected has nothing to wait for.
+        if (client.status !== 'ready') return client.disconnect();
         try {
           await client.quit();
         } catch {
@@ -66,7 +68,8 @@ export class RedisConnections {
     let client = this.clients.get(role);
     if (client) return client;
     if (this.closed) throw new Error(`Redis connections to ${this.where} are closed`);
-    const options: RedisOptions = { connectionName: `tq:${role}`, ...overrides };
+    // lazyConnect: no socket until the first command, so an app that fails to start leaves none open.
+    const options: RedisOptions = { connectionName: `tq:${role}`, lazyConnect: true, ...overrides };
     client = typeof this.spec === 'string' ? new Redis(this.spec, options) : new Redis({ ...this.spec, ...options });
     let reported = false;
     client.on('error', (err: Error) => {

@@ -27,7 +27,7 @@ export function resolveOptions(input: TaskQueueModuleOptions | undefined): Resol
     defaultQueue,
     resultTtl: integer(input.resultTtl, 'resultTtl', 86_400, 0),
     startupTimeout: integer(input.startupTimeout, 'startupTimeout', 10_000, 1),
-    worker: resolveWorkerOptions(input.worker ?? {}, defaultQueue, 'worker.'),
+    worker: resolveWorkerOptions(input.worker === undefined ? {} : input.worker, defaultQueue, 'worker.'),
   };
 }
 
@@ -55,7 +55,7 @@ export function resolveWorkerOptions(
 function integer(value: unknown, option: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionsError(option, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    throw new InvalidOptionsError(option, `must be an integer >= ${min}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
   }
   return value;
 }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseEventMessage } from '../../../lib/backend/result-backend.js';
+import { TaskStates } from '../../../lib/common/task-state.js';
+
+describe('parseEventMessage', () => {
+  it.each(TaskStates.map((s) => [s]))('reads a bare %s message', (state) => {
+    expect(parseEventMessage('t1', state)).toEqual({ id: 't1', state });
+  });
+
+  it('reads PROGRESS with its meta', () => {
+    expect(parseEventMessage('t1', 'PROGRESS\n{"current":3,"total":10}')).toEqual({
+      id: 't1',
+      state: 'PROGRESS',
+      progress: { current: 3, total: 10 },
+    });
+  });
+
+  it('splits at the first newline only, so the meta may contain newlines', () => {
+    expect(parseEventMessage('t1', 'PROGRESS\n{\n"note": "a\\nb"\n}')?.progress).toEqual({ note: 'a\nb' });
+  });
+
+  it('reads any JSON meta, including null and strings', () => {
+    expect(parseEventMessage('t1', 'PROGRESS\nnull')).toEqual({ id: 't1', state: 'PROGRESS', progress: null });
+    expect(parseEventMessage('t1', 'PROGRESS\n"half"')?.progress).toBe('half');
+  });
+
+  it.each([[''], ['DONE'], ['success'], [' SUCCESS'], ['SUCCESS '], ['NOPE\n{}']])(
+    'ignores the unknown message %p',
+    (message) => {
+      expect(parseEventMessage('t1', message)).toBeUndefined();
+    },
+  );
+
+  it('ignores a PROGRESS message whose meta is not JSON, instead of throwing', () => {
+    // Anyone can PUBLISH on the channel; a throw here escapes the ioredis 'message' handler as an
+    // uncaught exception and takes down the process that watches the task.
+    expect(parseEventMessage('t1', 'PROGRESS\n{not json')).toBeUndefined();
+    expect(parseEventMessage('t1', 'PROGRESS\n')).toBeUndefined();
+  });
+
+  it('puts the given id into the event', () => {
+    expect(parseEventMessage('abc-123', 'STARTED')?.id).toBe('abc-123');
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeSnapshot, SNAPSHOT_FIELDS } from '../../../lib/backend/task-snapshot.js';
+
+type Fields = Partial<Record<(typeof SNAPSHOT_FIELDS)[number], string>>;
+
+/** HMGET's answer for these fields: values in SNAPSHOT_FIELDS order, null where absent. */
+function hmget(fields: Fields): (string | null)[] {
+  return SNAPSHOT_FIELDS.map((f) => fields[f] ?? null);
+}
+
+describe('decodeSnapshot', () => {
+  it('reads an unknown task (every field null) as PENDING with no deliveries', () => {
+    expect(decodeSnapshot('t1', 'default', hmget({}))).toEqual({
+      id: 't1',
+      queue: 'default',
+      state: 'PENDING',
+      deliveries: 0,
+    });
+  });
+
+  it('decodes a finished task', () => {
+    const envelope = JSON.stringify({
+      v: 1,
+      id: 't1',
+      task: 'reports.build',
+      args: [2],
+      queue: 'reports',
+      attempt: 1,
+      headers: {},
+    });
+    const snapshot = decodeSnapshot(
+      't1',
+      'reports',
+      hmget({
+        st: 'SUCCESS',
+        env: envelope,
+        res: '"done after 2s"',
+        prog: '{"current":2,"total":2}',
+        dlv: '2',
+        ct: '1700000000000',
+        stt: '1700000001000',
+        dt: '1700000003000',
+      }),
+    );
+    expect(snapshot).toEqual({
+      id: 't1',
+      queue: 'reports',
+      state: 'SUCCESS',
+      task: 'reports.build',
+      result: 'done after 2s',
+      progress: { current: 2, total: 2 },
+      deliveries: 2,
+      createdAt: new Date(1_700_000_000_000),
+      startedAt: new Date(1_700_000_001_000),
+      doneAt: new Date(1_700_000_003_000),
+    });
+  });
+
+  it('decodes a failed task with its error', () => {
+    const error = { name: 'TypeError', message: 'bad', code: 'E_BAD' };
+    const snapshot = decodeSnapshot('t2', 'default', hmget({ st: 'FAILURE', err: JSON.stringify(error), dlv: '1' }));
+    expect(snapshot.state).toBe('FAILURE');
+    expect(snapshot.error).toEqual(error);
+    expect(snapshot).not.toHaveProperty('result');
+  });
+
+  it('keeps falsy results: null, 0, false and the empty string', () => {
+    for (const res of ['null', '0', 'false', '""']) {
+      const snapshot = decodeSnapshot('t', 'q', hmget({ st: 'SUCCESS', res }));
+      expect(snapshot).toHaveProperty('result', JSON.parse(res));
+    }
+  });
+
+  it('reads an unknown state as PENDING', () => {
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'WEIRD' })).state).toBe('PENDING');
+  });
+
+  it('leaves out the task name when the stored message is not JSON or names no task', () => {
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'STARTED', env: 'not json' })).task).toBeUndefined();
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'STARTED', env: 'null' })).task).toBeUndefined();
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'STARTED', env: '{"task":5}' })).task).toBeUndefined();
+  });
+
+  it('reads fields by their position in SNAPSHOT_FIELDS', () => {
+    expect(SNAPSHOT_FIELDS).toEqual(['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt']);
+  });
+});
