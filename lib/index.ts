@@ -4,7 +4,7 @@ export type { TaskQueueModuleOptions, WorkerOptions } from './module/task-queue-
 export { TaskWorkerHost } from './module/task-worker.host.js';
 export { Task, type TaskOptions } from './decorators/task.decorator.js';
 export { TaskRegistry, type RegisteredTask } from './registry/task.registry.js';
-export { TaskClient, type HandleOptions } from './client/task.client.js';
+export { TaskClient, type BulkTask, type HandleOptions } from './client/task.client.js';
 export { TaskHandle, type ResultOptions } from './client/task-handle.js';
 export type { TaskArgs, TaskMethodName, TaskResult } from './client/call-types.js';
 export type { SendOptions } from './producer/send-options.js';

@@ -80,13 +80,19 @@ export class Broker {
   }
 
   /** Commits a final outcome; false when the lease was lost and another delivery owns the task. */
-  async complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, now = Date.now()): Promise<boolean> {
+  async complete(
+    task: FetchedTask,
+    outcome: Outcome,
+    resultTtlSec: number,
+    ignoreResult = false,
+    now = Date.now(),
+  ): Promise<boolean> {
     const k = this.keys(task.queue);
     const [field, payload] = outcome.state === 'SUCCESS' ? ['res', outcome.resultJson] : ['err', outcome.errorJson];
     const reply = await scripts.complete.run(
       this.redis,
       [k.task(task.id), k.active],
-      [task.id, task.token, outcome.state, field, payload, now, resultTtlSec, k.events(task.id)],
+      [task.id, task.token, outcome.state, field, payload, now, resultTtlSec, k.events(task.id), ignoreResult ? '1' : '0'],
     );
     return reply === 1;
   }

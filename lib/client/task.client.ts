@@ -13,6 +13,12 @@ import { TaskRegistry } from '../registry/task.registry.js';
 import type { TaskArgs, TaskMethodName, TaskResult } from './call-types.js';
 import { TaskHandle } from './task-handle.js';
 
+export interface BulkTask {
+  name: string;
+  args?: readonly unknown[];
+  options?: SendOptions;
+}
+
 export interface HandleOptions {
   /** The task's queue, when known; otherwise the queues this app knows are searched. */
   queue?: string;
@@ -30,6 +36,17 @@ export class TaskClient {
   async send(name: string, args: readonly unknown[] = [], options: SendOptions = {}): Promise<TaskHandle<unknown>> {
     const sent = await this.engine.producer.send(name, args, options, this.registry.get(name)?.queue);
     return this.handle(sent.id, { queue: sent.queue });
+  }
+
+  /**
+   * Sends many tasks in one round trip per queue (bulk enqueue). All arguments are checked
+   * first: one that is not JSON fails the whole batch and nothing is sent.
+   */
+  async sendMany(tasks: readonly BulkTask[]): Promise<TaskHandle<unknown>[]> {
+    const sent = await this.engine.producer.sendMany(
+      tasks.map((t) => ({ task: t.name, args: t.args ?? [], options: t.options ?? {}, queueOfTask: this.registry.get(t.name)?.queue })),
+    );
+    return sent.map((s) => this.handle(s.id, { queue: s.queue }));
   }
 
   /** Sends a task by its class and method: arguments and result type are checked at compile time. */

@@ -12,6 +12,8 @@ export interface TaskOptions {
   name?: string;
   /** The queue its messages go to unless a send names another; the module's defaultQueue when left out. */
   queue?: string;
+  /** Do not keep the state and result once the task succeeds (Celery's ignore_result). Failures are kept. */
+  ignoreResult?: boolean;
 }
 
 export function Task(nameOrOptions?: string | TaskOptions): MethodDecorator {

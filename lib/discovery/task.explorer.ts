@@ -41,6 +41,7 @@ export class TaskExplorer implements OnModuleInit {
         this.registry.register({
           name: meta.options.name ?? `${className}.${methodName}`,
           queue: meta.options.queue,
+          ignoreResult: meta.options.ignoreResult === true,
           instance,
           className,
           methodName,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ENVELOPE_VERSION, type TaskEnvelope } from '../common/envelope.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import { assertJsonSerializable } from '../common/json.js';
-import type { Broker } from '../broker/broker.js';
+import type { Broker, EnqueueItem } from '../broker/broker.js';
 import type { SendOptions } from './send-options.js';
 
 export interface SentTask {
@@ -16,6 +16,14 @@ export interface SentTask {
   enqueued: boolean;
 }
 
+export interface SendRequest {
+  task: string;
+  args: readonly unknown[];
+  options?: SendOptions;
+  /** The queue the task declared, used when options.queue names none. */
+  queueOfTask?: string;
+}
+
 export class Producer {
   constructor(
     private readonly broker: Broker,
@@ -23,8 +31,36 @@ export class Producer {
   ) {}
 
   async send(task: string, args: readonly unknown[], options: SendOptions = {}, queueOfTask?: string): Promise<SentTask> {
+    const [sent] = await this.sendMany([{ task, args, options, queueOfTask }]);
+    return sent as SentTask;
+  }
+
+  /**
+   * Sends many tasks with one script call per queue (one round trip for a whole batch).
+   * Every message is checked before any is sent: one bad argument fails the whole batch.
+   */
+  async sendMany(requests: readonly SendRequest[]): Promise<SentTask[]> {
+    const byQueue = new Map<string, { index: number; item: EnqueueItem }[]>();
+    const results: SentTask[] = new Array(requests.length);
+    requests.forEach((request, index) => {
+      const { id, queue, item } = this.build(request);
+      results[index] = { id, queue, enqueued: false };
+      const group = byQueue.get(queue) ?? [];
+      group.push({ index, item });
+      byQueue.set(queue, group);
+    });
+    await Promise.all(
+      [...byQueue].map(async ([queue, group]) => {
+        const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
+        group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
+      }),
+    );
+    return results;
+  }
+
+  private build({ task, args, options = {}, queueOfTask }: SendRequest): { id: string; queue: string; item: EnqueueItem } {
     if (typeof task !== 'string' || task.length === 0) throw new InvalidArgumentError('The task name', 'must be a non-empty string');
-    if (!Array.isArray(args)) throw new InvalidArgumentError('args', 'must be an array of the task\'s arguments');
+    if (!Array.isArray(args)) throw new InvalidArgumentError('args', "must be an array of the task's arguments");
     assertJsonSerializable(args, 'args');
     const queue = options.queue ?? queueOfTask ?? this.defaultQueue;
     this.broker.keys(queue); // validates the queue name
@@ -35,8 +71,7 @@ export class Producer {
     const due = dueTime(options);
     const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: [...args], queue, attempt: 1, headers: options.headers ?? {} };
     if (due > 0) envelope.eta = due;
-    const [enqueued] = await this.broker.enqueue(queue, [{ id, body: JSON.stringify(envelope), due }]);
-    return { id, queue, enqueued: enqueued === true };
+    return { id, queue, item: { id, body: JSON.stringify(envelope), due } };
   }
 }
 

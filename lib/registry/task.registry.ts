@@ -18,6 +18,7 @@ export interface RegisteredTask extends TaskHandler {
 
 export interface TaskRegistration {
   name: string;
+  ignoreResult?: boolean;
   queue: string | undefined;
   instance: object;
   className: string;
@@ -43,6 +44,7 @@ export class TaskRegistry implements TaskHandlerLookup {
       className: r.className,
       methodName: r.methodName,
       takesContext: r.takesContext,
+      ignoreResult: r.ignoreResult === true,
       invoke(args: unknown[], ctx: TaskContext): unknown {
         if (argCount === undefined) return method.apply(r.instance, args);
         // The context goes in its declared place, however many arguments the sender passed.

@@ -3,6 +3,8 @@ import type { TaskContext } from './task-context.js';
 
 export interface TaskHandler {
   readonly name: string;
+  /** Drop the task's state and result once it succeeds (Celery's ignore_result); failures are kept. */
+  readonly ignoreResult?: boolean;
   invoke(args: unknown[], ctx: TaskContext): unknown;
 }
 

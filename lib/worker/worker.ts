@@ -206,7 +206,7 @@ export class Worker {
       await this.broker.release(task);
       return;
     }
-    const committed = await this.broker.complete(task, outcome, this.settings.resultTtlSec);
+    const committed = await this.broker.complete(task, outcome, this.settings.resultTtlSec, handler.ignoreResult);
     if (!committed) {
       this.logger.warn(`Task ${task.id}: its lease was taken over by another delivery; this run's outcome is dropped`);
     }

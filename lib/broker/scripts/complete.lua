@@ -11,6 +11,7 @@
   ARGV[6] now (epoch ms)
   ARGV[7] result ttl in seconds (0 = keep)
   ARGV[8] event channel
+  ARGV[9] '1' to drop the task's hash on SUCCESS (the task ignores its result)
 
   A worker whose lease was taken over (its token no longer matches) cannot commit: returns 0.
 ]]
@@ -18,6 +19,11 @@ if redis.call('HGET', KEYS[1], 'tok') ~= ARGV[2] then
   return 0
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[9] == '1' and ARGV[3] == 'SUCCESS' then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[8], ARGV[3])
+  return 1
+end
 redis.call('HSET', KEYS[1], 'st', ARGV[3], ARGV[4], ARGV[5], 'dt', ARGV[6])
 redis.call('HDEL', KEYS[1], 'tok')
 local ttl = tonumber(ARGV[7])

@@ -52,6 +52,11 @@ export class MathTasks {
     return `${a ?? 'none'} ${ctx instanceof TaskContext}`;
   }
 
+  @Task({ name: 'math.quiet', ignoreResult: true })
+  quiet(x: number): number {
+    return x;
+  }
+
   @Task('math.sleep')
   async sleep(ms: number, ctx: TaskContext): Promise<string> {
     await new Promise<void>((resolve, reject) => {

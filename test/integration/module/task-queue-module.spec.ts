@@ -186,3 +186,37 @@ async function waitForState(moduleRef: TestingModule, id: string, state: string)
   const handle = moduleRef.get(TaskClient).handle(id);
   await firstValueFrom(handle.events$.pipe(filter((e) => e.state === state)));
 }
+
+describe('bulk send and ignoreResult', () => {
+  it('sendMany enqueues a batch in one call and every task runs', async () => {
+    const moduleRef = await boot();
+    try {
+      const client = moduleRef.get(TaskClient);
+      const handles = await client.sendMany(
+        Array.from({ length: 50 }, (_, i) => ({ name: 'MathTasks.add', args: [i, 1] })),
+      );
+      await moduleRef.get(TaskWorkerHost).start();
+      const results = await Promise.all(handles.map((h) => h.result({ timeout: 10_000 })));
+      expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      await expect(client.sendMany([{ name: 'MathTasks.add', args: [1] }, { name: 'x', args: [() => 1] }])).rejects.toThrow(
+        NotSerializableError,
+      );
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
+  it('a task with ignoreResult leaves nothing behind once it succeeds', async () => {
+    const prefix = uniquePrefix();
+    const moduleRef = await boot(prefix);
+    try {
+      await moduleRef.get(TaskWorkerHost).start();
+      const handle = await moduleRef.get(TaskClient).send('math.quiet', [1]);
+      const events = await lastValueFrom(handle.events$.pipe(toArray()));
+      expect(events[events.length - 1]?.state).toBe('SUCCESS');
+      expect(await handle.state()).toBe('PENDING'); // nothing kept: reads like an unknown id
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});
