@@ -9,6 +9,7 @@ import { EventSubscriber } from './backend/event-subscriber.js';
 import { ResultBackend } from './backend/result-backend.js';
 import type { ConnectionSpec } from './connection/connection-spec.js';
 import { RedisConnections } from './connection/redis-connections.js';
+import { whenReady } from './connection/when-ready.js';
 import { Producer } from './producer/producer.js';
 import type { TaskHandlerLookup } from './worker/task-handler.js';
 import { Worker, type TaskLoggerFactory, type WorkerSettings } from './worker/worker.js';
@@ -18,6 +19,10 @@ export interface EngineOptions {
   prefix: string;
   defaultQueue: string;
   logger: EngineLogger;
+  /** Longest a send may wait for Redis. Default 5 000 ms. */
+  sendTimeoutMs?: number;
+  /** Largest message a send accepts. Default 1 MiB. */
+  maxPayloadBytes?: number;
 }
 
 export class TaskQueueEngine {
@@ -35,7 +40,13 @@ export class TaskQueueEngine {
       this.broker,
       new EventSubscriber(() => this.connections.events),
     );
-    this.producer = new Producer(this.broker, options.defaultQueue);
+    this.producer = new Producer(
+      this.broker,
+      options.defaultQueue,
+      { sendTimeoutMs: options.sendTimeoutMs ?? 5_000, maxPayloadBytes: options.maxPayloadBytes ?? 1_048_576 },
+      (ms) => whenReady(this.connections.commands, ms, this.connections.where),
+      this.connections.where,
+    );
   }
 
   /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */

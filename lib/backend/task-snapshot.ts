@@ -14,23 +14,29 @@ export interface TaskSnapshot {
   error?: RemoteErrorInfo;
   /** Last progress meta reported with ctx.progress(). */
   progress?: unknown;
-  /** How many times the task has been handed to a worker. */
+  /** How many times the task has been handed to a worker (runs, retries and redeliveries included). */
   deliveries: number;
+  /** Retries made so far. */
+  retries: number;
+  /** In RETRY: when the next run is due. */
+  nextRunAt?: Date;
   createdAt?: Date;
   startedAt?: Date;
   doneAt?: Date;
 }
 
-export const SNAPSHOT_FIELDS = ['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt'] as const;
+export const SNAPSHOT_FIELDS = ['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt', 'rt', 'eta'] as const;
 
 export function decodeSnapshot(id: string, queue: string, values: (string | null)[]): TaskSnapshot {
-  const [st, env, res, err, prog, dlv, ct, stt, dt] = values;
+  const [st, env, res, err, prog, dlv, ct, stt, dt, rt, eta] = values;
   const snapshot: TaskSnapshot = {
     id,
     queue,
     state: isTaskState(st) ? st : 'PENDING',
     deliveries: dlv ? Number(dlv) : 0,
+    retries: rt ? Number(rt) : 0,
   };
+  if (snapshot.state === 'RETRY' && eta) snapshot.nextRunAt = new Date(Number(eta));
   if (env) snapshot.task = taskNameOf(env);
   if (res != null) snapshot.result = parseStored(res, 'result');
   if (err != null) snapshot.error = parseStored(err, 'error') as RemoteErrorInfo;

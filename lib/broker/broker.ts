@@ -3,6 +3,7 @@
  * one Lua script (see scripts/*.lua for the keys each one touches). Nobody else writes queue keys.
  */
 import type { Redis } from 'ioredis';
+import { DeadLetterQueue } from './dead-letters.js';
 import { QueueKeys } from './keys.js';
 import { scripts } from './lua-script.js';
 
@@ -22,6 +23,16 @@ export interface FetchedTask {
   /** Proves the lease when the outcome is committed. */
   token: string;
   delivery: number;
+  /** Retries already made (0 on the first run). */
+  retries: number;
+}
+
+export interface LeaseTerms {
+  leaseMs: number;
+  workerId: string;
+  /** A message handed out more often than this is dead-lettered. */
+  maxDeliveries: number;
+  resultTtlSec: number;
 }
 
 export interface FetchResult {
@@ -49,6 +60,10 @@ export class Broker {
     return keys;
   }
 
+  deadLetters(queue: string): DeadLetterQueue {
+    return new DeadLetterQueue(this.redis, this.keys(queue));
+  }
+
   /** Returns, per item, whether it was enqueued (false: a task with that id already exists). */
   async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
     const k = this.keys(queue);
@@ -58,25 +73,47 @@ export class Broker {
     return reply.map((n) => n === 1);
   }
 
-  async fetch(queue: string, max: number, leaseMs: number, workerId: string, now = Date.now()): Promise<FetchResult> {
+  async fetch(queue: string, max: number, lease: LeaseTerms, now = Date.now()): Promise<FetchResult> {
     const k = this.keys(queue);
     const reply = (await scripts.fetch.run(
       this.redis,
-      [k.wait, k.active, k.delayed, k.wake],
-      [k.taskPrefix, k.eventPrefix, now, now + leaseMs, max, workerId],
+      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex],
+      [
+        k.taskPrefix,
+        k.eventPrefix,
+        now,
+        now + lease.leaseMs,
+        max,
+        lease.workerId,
+        lease.maxDeliveries,
+        queue,
+        lease.resultTtlSec,
+      ],
     )) as (string | number)[];
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
-    for (let i = 1; i < reply.length; i += 4) {
+    for (let i = 1; i < reply.length; i += 5) {
       tasks.push({
         queue,
         id: String(reply[i]),
         body: String(reply[i + 1]),
         token: String(reply[i + 2]),
         delivery: Number(reply[i + 3]),
+        retries: Number(reply[i + 4]),
       });
     }
     return { tasks, nextDue: nextDue < 0 ? null : nextDue };
+  }
+
+  /** Ends this run in RETRY and schedules the next at `due`; false when the lease was lost. */
+  async retry(task: FetchedTask, due: number, errorJson: string, now = Date.now()): Promise<boolean> {
+    const k = this.keys(task.queue);
+    const reply = await scripts.retry.run(
+      this.redis,
+      [k.task(task.id), k.active, k.delayed, k.wait, k.wake],
+      [task.id, task.token, due, now, errorJson, k.events(task.id)],
+    );
+    return Number(reply) >= 0;
   }
 
   /** Commits a final outcome; false when the lease was lost and another delivery owns the task. */
@@ -103,7 +140,7 @@ export class Broker {
     return reply === 1;
   }
 
-  async deadLetter(task: FetchedTask, entryJson: string, errorJson: string, resultTtlSec: number, now = Date.now()) {
+  async deadLetter(task: FetchedTask, entryJson: string, errorJson: string, resultTtlSec: number, now = Date.now()): Promise<void> {
     const k = this.keys(task.queue);
     await scripts.deadLetter.run(
       this.redis,
@@ -121,14 +158,6 @@ export class Broker {
       [task.id, task.token, k.events(task.id)],
     );
     return reply === 1;
-  }
-
-  /** Pushes the lease deadline of tasks this worker still runs (only those still leased). */
-  async extendLeases(queue: string, ids: readonly string[], deadline: number): Promise<void> {
-    if (ids.length === 0) return;
-    const args: (string | number)[] = [];
-    for (const id of ids) args.push(deadline, id);
-    await this.redis.zadd(this.keys(queue).active, 'XX', ...args);
   }
 
   /**

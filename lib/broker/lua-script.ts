@@ -34,4 +34,6 @@ export const scripts = {
   progress: new LuaScript('progress'),
   deadLetter: new LuaScript('dead-letter'),
   release: new LuaScript('release'),
+  retry: new LuaScript('retry'),
+  requeueDead: new LuaScript('requeue-dead'),
 } as const;

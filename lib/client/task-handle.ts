@@ -40,11 +40,13 @@ export class TaskHandle<R = unknown> {
   }
 
   /**
-   * Like Celery's AsyncResult.info: the progress meta while in PROGRESS, the error details after
-   * FAILURE, the result after SUCCESS, otherwise undefined.
+   * Like Celery's AsyncResult.info: the progress meta while in PROGRESS; in RETRY the last
+   * error with the retry count and when the next run is due; the error details after FAILURE;
+   * the result after SUCCESS; otherwise undefined.
    */
   async info(): Promise<unknown> {
     const s = await this.snapshot();
+    if (s.state === 'RETRY') return { error: s.error, retries: s.retries, nextRunAt: s.nextRunAt };
     if (s.state === 'FAILURE' || s.state === 'REVOKED') return s.error;
     if (s.state === 'SUCCESS') return s.result;
     return s.progress;

@@ -10,6 +10,7 @@ export type TaskQueueErrorCode =
   | 'UNKNOWN_TASK'
   | 'NOT_A_TASK'
   | 'NOT_SERIALIZABLE'
+  | 'PAYLOAD_TOO_LARGE'
   | 'TASK_FAILED'
   | 'TASK_TIMEOUT'
   | 'TASK_REVOKED'
@@ -102,12 +103,30 @@ export class NotSerializableError extends TaskQueueError {
   }
 }
 
+export class PayloadTooLargeError extends TaskQueueError {
+  constructor(
+    readonly taskName: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `The message of task "${taskName}" is ${bytes} bytes, over the ${limit}-byte limit (maxPayloadBytes). ` +
+        `Store large data elsewhere (a database, object storage) and pass its key, or raise maxPayloadBytes.`,
+    );
+  }
+}
+
 /** The remote error of a task that ended in FAILURE, as the worker recorded it. */
 export interface RemoteErrorInfo {
   name: string;
   message: string;
   stack?: string;
   code?: string;
+  /** On a final FAILURE: how many runs the task had (first run, retries and redeliveries). */
+  attempts?: number;
+  /** On a final FAILURE: how many of those were retries. */
+  retries?: number;
 }
 
 export class TaskFailedError extends TaskQueueError {

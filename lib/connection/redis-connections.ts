@@ -15,7 +15,7 @@ export class RedisConnections {
   readonly where: string;
 
   constructor(
-    private readonly spec: ConnectionSpec,
+    readonly spec: ConnectionSpec,
     private readonly logger: EngineLogger,
   ) {
     this.where = describeConnection(spec);

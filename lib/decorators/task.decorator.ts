@@ -6,6 +6,7 @@
  *   @Task({ name, queue })           -> a name and a default queue
  */
 import { TASK_METADATA } from '../module/task-queue.constants.js';
+import type { RetryOptions } from '../worker/retry-policy.js';
 
 export interface TaskOptions {
   /** The task's name; 'ClassName.method' when left out. */
@@ -14,6 +15,8 @@ export interface TaskOptions {
   queue?: string;
   /** Do not keep the state and result once the task succeeds (Celery's ignore_result). Failures are kept. */
   ignoreResult?: boolean;
+  /** Retry failed runs with backoff; see RetryOptions. No retries when left out. */
+  retry?: RetryOptions;
 }
 
 export function Task(nameOrOptions?: string | TaskOptions): MethodDecorator {

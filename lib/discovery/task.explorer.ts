@@ -42,6 +42,7 @@ export class TaskExplorer implements OnModuleInit {
           name: meta.options.name ?? `${className}.${methodName}`,
           queue: meta.options.queue,
           ignoreResult: meta.options.ignoreResult === true,
+          ...(meta.options.retry ? { retry: meta.options.retry } : {}),
           instance,
           className,
           methodName,

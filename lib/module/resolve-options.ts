@@ -4,8 +4,18 @@ import { assertQueueName } from '../broker/keys.js';
 import { assertConnectionSpec } from '../connection/connection-spec.js';
 import type { ResolvedTaskQueueOptions, TaskQueueModuleOptions, WorkerOptions } from './task-queue-options.interface.js';
 
-const KNOWN = new Set(['connection', 'prefix', 'defaultQueue', 'resultTtl', 'startupTimeout', 'worker', 'isGlobal']);
-const KNOWN_WORKER = new Set(['concurrency', 'queues', 'shutdownGraceMs', 'leaseMs']);
+const KNOWN = new Set([
+  'connection',
+  'prefix',
+  'defaultQueue',
+  'resultTtl',
+  'startupTimeout',
+  'sendTimeout',
+  'maxPayloadBytes',
+  'worker',
+  'isGlobal',
+]);
+const KNOWN_WORKER = new Set(['concurrency', 'queues', 'shutdownGraceMs', 'leaseMs', 'maxDeliveries']);
 
 export function resolveOptions(input: TaskQueueModuleOptions | undefined): ResolvedTaskQueueOptions {
   if (typeof input !== 'object' || input === null) {
@@ -27,6 +37,8 @@ export function resolveOptions(input: TaskQueueModuleOptions | undefined): Resol
     defaultQueue,
     resultTtl: integer(input.resultTtl, 'resultTtl', 86_400, 0),
     startupTimeout: integer(input.startupTimeout, 'startupTimeout', 10_000, 1),
+    sendTimeout: integer(input.sendTimeout, 'sendTimeout', 5_000, 1),
+    maxPayloadBytes: integer(input.maxPayloadBytes, 'maxPayloadBytes', 1_048_576, 256),
     worker: resolveWorkerOptions(input.worker === undefined ? {} : input.worker, defaultQueue, 'worker.'),
   };
 }
@@ -49,6 +61,7 @@ export function resolveWorkerOptions(
     queues: [...new Set(queues.map((q, i) => queueName(q, `${path}queues[${i}]`)))],
     shutdownGraceMs: integer(input.shutdownGraceMs, `${path}shutdownGraceMs`, base?.shutdownGraceMs ?? 30_000, 0),
     leaseMs: integer(input.leaseMs, `${path}leaseMs`, base?.leaseMs ?? 30_000, 1_000),
+    maxDeliveries: integer(input.maxDeliveries, `${path}maxDeliveries`, base?.maxDeliveries ?? 5, 1),
   };
 }
 

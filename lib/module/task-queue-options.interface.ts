@@ -10,6 +10,8 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** Milliseconds a fetched task stays leased without a heartbeat before another worker may take it. Default 30 000. */
   leaseMs?: number;
+  /** A message handed to workers more often than this (a poison message that kills them) is dead-lettered. Default 5. */
+  maxDeliveries?: number;
 }
 
 export interface TaskQueueModuleOptions {
@@ -23,6 +25,10 @@ export interface TaskQueueModuleOptions {
   resultTtl?: number;
   /** Milliseconds to wait for Redis at startup before failing. Default 10 000. */
   startupTimeout?: number;
+  /** Milliseconds a send may wait for Redis (while it is unreachable) before it fails. Default 5 000. */
+  sendTimeout?: number;
+  /** Largest task message (arguments included) a send accepts, in bytes. Default 1 048 576 (1 MiB). */
+  maxPayloadBytes?: number;
   worker?: WorkerOptions;
 }
 
@@ -32,5 +38,7 @@ export interface ResolvedTaskQueueOptions {
   defaultQueue: string;
   resultTtl: number;
   startupTimeout: number;
+  sendTimeout: number;
+  maxPayloadBytes: number;
   worker: Required<WorkerOptions>;
 }

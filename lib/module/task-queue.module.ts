@@ -15,6 +15,7 @@ import { ConfigurableTaskQueueModule, RAW_TASK_QUEUE_OPTIONS } from './task-queu
 import type { ResolvedTaskQueueOptions, TaskQueueModuleOptions } from './task-queue-options.interface.js';
 import { TaskQueueLifecycle } from './task-queue.lifecycle.js';
 import { TaskWorkerHost } from './task-worker.host.js';
+import { TaskQueueAdmin } from './task-queue.admin.js';
 
 @Module({
   imports: [DiscoveryModule],
@@ -31,6 +32,8 @@ import { TaskWorkerHost } from './task-worker.host.js';
           connection: o.connection,
           prefix: o.prefix,
           defaultQueue: o.defaultQueue,
+          sendTimeoutMs: o.sendTimeout,
+          maxPayloadBytes: o.maxPayloadBytes,
           logger: new Logger('TaskQueue'),
         }),
       inject: [TASK_QUEUE_OPTIONS],
@@ -41,7 +44,8 @@ import { TaskWorkerHost } from './task-worker.host.js';
     TaskClient,
     TaskWorkerHost,
     TaskQueueLifecycle,
+    TaskQueueAdmin,
   ],
-  exports: [TaskClient, TaskRegistry, TaskWorkerHost],
+  exports: [TaskClient, TaskRegistry, TaskWorkerHost, TaskQueueAdmin],
 })
 export class TaskQueueModule extends ConfigurableTaskQueueModule {}

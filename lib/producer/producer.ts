@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ENVELOPE_VERSION, type TaskEnvelope } from '../common/envelope.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, PayloadTooLargeError, RedisUnavailableError } from '../common/errors.js';
+import { within } from '../connection/when-ready.js';
 import { assertJsonSerializable } from '../common/json.js';
 import type { Broker, EnqueueItem } from '../broker/broker.js';
 import type { SendOptions } from './send-options.js';
@@ -24,10 +25,20 @@ export interface SendRequest {
   queueOfTask?: string;
 }
 
+export interface ProducerLimits {
+  /** Longest a send may wait for Redis (to connect and to answer). */
+  sendTimeoutMs: number;
+  maxPayloadBytes: number;
+}
+
 export class Producer {
   constructor(
     private readonly broker: Broker,
     private readonly defaultQueue: string,
+    private readonly limits: ProducerLimits,
+    /** Resolves when the connection is usable; rejects after the given time. */
+    private readonly ready: (ms: number) => Promise<void>,
+    private readonly where: string,
   ) {}
 
   async send(task: string, args: readonly unknown[], options: SendOptions = {}, queueOfTask?: string): Promise<SentTask> {
@@ -49,11 +60,25 @@ export class Producer {
       group.push({ index, item });
       byQueue.set(queue, group);
     });
-    await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
-        const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
-        group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
-      }),
+    const started = Date.now();
+    await this.ready(this.limits.sendTimeoutMs);
+    const left = Math.max(this.limits.sendTimeoutMs - (Date.now() - started), 1);
+    const ids = results.map((r) => r.id);
+    await within(
+      Promise.all(
+        [...byQueue].map(async ([queue, group]) => {
+          const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
+          group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
+        }),
+      ),
+      left,
+      () =>
+        new RedisUnavailableError(
+          this.where,
+          `no answer to the send of ${ids.length === 1 ? `task ${ids[0]}` : `${ids.length} tasks`} within ` +
+            `${this.limits.sendTimeoutMs} ms. It may still be enqueued once Redis answers; sending again with the same ` +
+            `taskId never enqueues twice`,
+        ),
     );
     return results;
   }
@@ -71,7 +96,10 @@ export class Producer {
     const due = dueTime(options);
     const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: [...args], queue, attempt: 1, headers: options.headers ?? {} };
     if (due > 0) envelope.eta = due;
-    return { id, queue, item: { id, body: JSON.stringify(envelope), due } };
+    const body = JSON.stringify(envelope);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
+    return { id, queue, item: { id, body, due } };
   }
 }
 

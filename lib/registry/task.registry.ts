@@ -4,6 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { DuplicateTaskError, InvalidArgumentError } from '../common/errors.js';
+import { RetryPolicy, type RetryOptions } from '../worker/retry-policy.js';
 import type { TaskContext } from '../worker/task-context.js';
 import type { TaskHandler, TaskHandlerLookup } from '../worker/task-handler.js';
 
@@ -19,6 +20,7 @@ export interface RegisteredTask extends TaskHandler {
 export interface TaskRegistration {
   name: string;
   ignoreResult?: boolean;
+  retry?: RetryOptions;
   queue: string | undefined;
   instance: object;
   className: string;
@@ -45,6 +47,7 @@ export class TaskRegistry implements TaskHandlerLookup {
       methodName: r.methodName,
       takesContext: r.takesContext,
       ignoreResult: r.ignoreResult === true,
+      ...(r.retry ? { retry: new RetryPolicy(r.retry, `@Task('${r.name}') retry`) } : {}),
       invoke(args: unknown[], ctx: TaskContext): unknown {
         if (argCount === undefined) return method.apply(r.instance, args);
         // The context goes in its declared place, however many arguments the sender passed.

@@ -1,13 +1,14 @@
 /** The TaskContext a worker hands to one run of a task. */
 import { toJson } from '../common/json.js';
-import { TaskContext, type TaskLogger } from './task-context.js';
+import { InvalidArgumentError } from '../common/errors.js';
+import { RetryRequest, TaskContext, type RetryRequestOptions, type TaskLogger } from './task-context.js';
 
 export interface RunningTaskFacts {
   id: string;
   name: string;
   queue: string;
   attempt: number;
-  delivery: number;
+  retries: number;
   signal: AbortSignal;
   logger: TaskLogger;
 }
@@ -17,7 +18,7 @@ export class RunningTaskContext extends TaskContext {
   readonly name: string;
   readonly queue: string;
   readonly attempt: number;
-  readonly delivery: number;
+  readonly retries: number;
   readonly signal: AbortSignal;
   readonly logger: TaskLogger;
 
@@ -30,12 +31,19 @@ export class RunningTaskContext extends TaskContext {
     this.name = facts.name;
     this.queue = facts.queue;
     this.attempt = facts.attempt;
-    this.delivery = facts.delivery;
+    this.retries = facts.retries;
     this.signal = facts.signal;
     this.logger = facts.logger;
   }
 
   async progress(meta: unknown): Promise<void> {
     await this.report(toJson(meta, 'progress meta'));
+  }
+
+  retry(options: RetryRequestOptions = {}): never {
+    if (options.countdown !== undefined && !(typeof options.countdown === 'number' && options.countdown >= 0)) {
+      throw new InvalidArgumentError('ctx.retry() option countdown', 'must be a number of milliseconds >= 0');
+    }
+    throw new RetryRequest(options);
   }
 }

@@ -18,10 +18,10 @@ export abstract class TaskContext {
   abstract readonly name: string;
   /** The queue it was taken from. */
   abstract readonly queue: string;
-  /** 1 on the first run; grows with retries. */
+  /** Which run this is: 1 on the first, growing with every retry and every redelivery. */
   abstract readonly attempt: number;
-  /** How many times this message has been handed to a worker (redeliveries included). */
-  abstract readonly delivery: number;
+  /** Retries made before this run (Celery's request.retries). */
+  abstract readonly retries: number;
   /** Aborts when the task must stop: worker shutdown after the grace period, revoke, time limit. */
   abstract readonly signal: AbortSignal;
   /** A logger whose context names the task and its id. */
@@ -31,4 +31,25 @@ export abstract class TaskContext {
    * to everyone watching the task. The meta must be JSON.
    */
   abstract progress(meta: unknown): Promise<void>;
+  /**
+   * Ends this run and schedules the task again (Celery's self.retry), within the task's retry
+   * budget (its retry.max, or 3 when it has no retry policy); past it, the task fails with
+   * `error`. Throws, so `return ctx.retry(...)` or `throw ctx.retry(...)` both read well.
+   */
+  abstract retry(options?: RetryRequestOptions): never;
+}
+
+export interface RetryRequestOptions {
+  /** Milliseconds until the next run; default: the task's backoff delay. */
+  countdown?: number;
+  /** The error this run failed with; recorded in RETRY and, past the budget, in FAILURE. */
+  error?: unknown;
+}
+
+/** What ctx.retry() throws; the worker catches it. */
+export class RetryRequest extends Error {
+  constructor(readonly options: RetryRequestOptions) {
+    super('Retry requested by the task');
+    this.name = 'RetryRequest';
+  }
 }

@@ -1,10 +1,13 @@
 /** How the worker finds the code of a task: the Nest layer fills this from the @Task registry. */
+import type { RetryPolicy } from './retry-policy.js';
 import type { TaskContext } from './task-context.js';
 
 export interface TaskHandler {
   readonly name: string;
   /** Drop the task's state and result once it succeeds (Celery's ignore_result); failures are kept. */
   readonly ignoreResult?: boolean;
+  /** What to do when a run fails; no retries when left out. */
+  readonly retry?: RetryPolicy;
   invoke(args: unknown[], ctx: TaskContext): unknown;
 }
 

@@ -11,14 +11,15 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { EngineLogger } from '../common/engine-logger.js';
 import { parseEnvelope, type TaskEnvelope } from '../common/envelope.js';
-import { UnknownTaskError } from '../common/errors.js';
+import { UnknownTaskError, type RemoteErrorInfo } from '../common/errors.js';
 import { toJson } from '../common/json.js';
 import type { Broker, FetchedTask, Outcome } from '../broker/broker.js';
 import type { RedisConnections } from '../connection/redis-connections.js';
 import { toErrorInfo } from './error-info.js';
 import { RunningTaskContext } from './running-task-context.js';
-import type { TaskLogger } from './task-context.js';
-import type { TaskHandlerLookup } from './task-handler.js';
+import { RetryRequest, type TaskLogger } from './task-context.js';
+import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 export interface WorkerSettings {
   queues: readonly string[];
@@ -29,6 +30,8 @@ export interface WorkerSettings {
   shutdownGraceMs: number;
   /** Seconds a final result is kept; 0 keeps it. */
   resultTtlSec: number;
+  /** A message handed to workers more often than this (its worker died each time) is dead-lettered. */
+  maxDeliveries: number;
   /** Longest single blocking wait; bounds how late expired leases of dead workers are noticed. */
   maxBlockMs?: number;
 }
@@ -43,14 +46,19 @@ interface Running {
   done: Promise<void>;
 }
 
-export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task';
+/** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
+export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
+
+/** Celery's defaults for self.retry() on a task without a retry policy: 3 retries (with a shorter delay). */
+const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
 
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly running = new Map<string, Running>();
   private stopping = false;
   private loopDone: Promise<void> | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private leases: LeaseKeeper | undefined;
   private wakeSlot: (() => void) | undefined;
   private healthy = true;
 
@@ -76,9 +84,9 @@ export class Worker {
 
   start(): void {
     if (this.loopDone) return;
-    const every = Math.max(Math.floor(this.settings.leaseMs / 3), 50);
-    this.heartbeat = setInterval(() => void this.renewLeases(), every);
-    this.heartbeat.unref();
+    this.leases = new LeaseKeeper(this.connections.spec, this.settings.leaseMs, (err) =>
+      this.logger.error(`Lease keeper thread failed: ${err.message}; running tasks may be delivered again`),
+    );
     this.loopDone = this.loop();
     this.logger.log(
       `Worker ${this.id} consuming [${this.settings.queues.join(', ')}] with concurrency ${this.settings.concurrency}`,
@@ -110,7 +118,7 @@ export class Worker {
       );
       await Promise.all(left.map((r) => this.broker.release(r.task).catch(() => false)));
     }
-    clearInterval(this.heartbeat);
+    await this.leases?.close();
   }
 
   private async loop(): Promise<void> {
@@ -149,7 +157,12 @@ export class Worker {
     for (const queue of this.settings.queues) {
       const room = this.settings.concurrency - this.running.size;
       if (room <= 0 || this.stopping) break;
-      const result = await this.broker.fetch(queue, room, this.settings.leaseMs, this.id);
+      const result = await this.broker.fetch(queue, room, {
+        leaseMs: this.settings.leaseMs,
+        workerId: this.id,
+        maxDeliveries: this.settings.maxDeliveries,
+        resultTtlSec: this.settings.resultTtlSec,
+      });
       if (result.nextDue !== null) nextDue = Math.min(nextDue, result.nextDue);
       for (const task of result.tasks) this.begin(task);
       got += result.tasks.length;
@@ -161,11 +174,14 @@ export class Worker {
     const key = `${task.queue}\n${task.id}`;
     const entry: Running = { task, controller: new AbortController(), releasing: false, done: Promise.resolve() };
     this.running.set(key, entry);
+    const activeKey = this.broker.keys(task.queue).active;
+    this.leases?.hold(activeKey, task.id);
     entry.done = this.execute(entry)
       .catch((err: unknown) =>
         this.logger.error(`Task ${task.id}: could not record its outcome: ${(err as Error).message}`),
       )
       .finally(() => {
+        this.leases?.release(activeKey, task.id);
         this.running.delete(key);
         this.wakeSlot?.();
       });
@@ -188,31 +204,64 @@ export class Worker {
         id: task.id,
         name: envelope.task,
         queue: task.queue,
-        attempt: envelope.attempt,
-        delivery: task.delivery,
+        attempt: task.delivery,
+        retries: task.retries,
         signal: entry.controller.signal,
         logger: this.taskLogger(envelope.task, task.id),
       },
       (metaJson) => this.broker.progress(task, metaJson),
     );
-    let outcome: Outcome;
+    let resultJson: string;
     try {
       const value: unknown = await handler.invoke(envelope.args, ctx);
-      outcome = { state: 'SUCCESS', resultJson: toJson(value === undefined ? null : value, 'The result') };
+      resultJson = toJson(value === undefined ? null : value, 'The result');
     } catch (err) {
-      outcome = { state: 'FAILURE', errorJson: JSON.stringify(toErrorInfo(err)) };
+      if (entry.releasing) return void (await this.broker.release(task));
+      return this.failed(task, handler, err);
     }
-    if (entry.releasing) {
-      await this.broker.release(task);
-      return;
-    }
-    const committed = await this.broker.complete(task, outcome, this.settings.resultTtlSec, handler.ignoreResult);
-    if (!committed) {
-      this.logger.warn(`Task ${task.id}: its lease was taken over by another delivery; this run's outcome is dropped`);
-    }
+    if (entry.releasing) return void (await this.broker.release(task));
+    await this.commit(task, { state: 'SUCCESS', resultJson }, handler.ignoreResult);
   }
 
-  private async deadLetter(task: FetchedTask, reason: DeadLetterReason, detail: string): Promise<void> {
+  /** A run failed: retry it within its budget, or record the failure (and dead-letter it if asked). */
+  private async failed(task: FetchedTask, handler: TaskHandler, thrown: unknown): Promise<void> {
+    const request = thrown instanceof RetryRequest ? thrown.options : undefined;
+    const cause = request ? (request.error ?? new Error('Retry requested by the task')) : thrown;
+    const error = toErrorInfo(cause);
+    const policy = handler.retry;
+    const budget = policy?.max ?? (request ? DEFAULT_MAX_RETRIES : 0);
+    const wanted = request !== undefined || (policy?.retries(cause) ?? false);
+    if (wanted && task.retries < budget) {
+      const delay = request?.countdown ?? policy?.delayFor(task.retries + 1) ?? DEFAULT_RETRY_DELAY_MS;
+      const scheduled = await this.broker.retry(task, Date.now() + delay, JSON.stringify(error));
+      if (!scheduled) this.lostLease(task);
+      return;
+    }
+    const final = { ...error, attempts: task.delivery, retries: task.retries };
+    if (wanted && policy?.deadLetter) {
+      return this.deadLetter(task, 'retries-exhausted', `${error.name}: ${error.message}`, final);
+    }
+    await this.commit(task, { state: 'FAILURE', errorJson: JSON.stringify(final) });
+  }
+
+  private async commit(task: FetchedTask, outcome: Outcome, ignoreResult = false): Promise<void> {
+    const committed = await this.broker.complete(task, outcome, this.settings.resultTtlSec, ignoreResult);
+    if (!committed) this.lostLease(task);
+  }
+
+  private lostLease(task: FetchedTask): void {
+    this.logger.warn(`Task ${task.id}: its lease was taken over by another delivery; this run's outcome is dropped`);
+  }
+
+  private async deadLetter(
+    task: FetchedTask,
+    reason: DeadLetterReason,
+    detail: string,
+    error: RemoteErrorInfo = {
+      name: reason === 'unknown-task' ? 'UnknownTaskError' : 'MalformedMessageError',
+      message: `Dead-lettered (${reason}): ${detail}`,
+    },
+  ): Promise<void> {
     this.logger.warn(`Task ${task.id} in queue ${task.queue} dead-lettered (${reason}): ${detail}`);
     const entry = {
       id: task.id,
@@ -220,31 +269,10 @@ export class Worker {
       reason,
       detail,
       message: task.body,
-      at: new Date().toISOString(),
+      at: Date.now(),
       worker: this.id,
     };
-    const errorName = reason === 'unknown-task' ? 'UnknownTaskError' : 'MalformedMessageError';
-    await this.broker.deadLetter(
-      task,
-      JSON.stringify(entry),
-      JSON.stringify({ name: errorName, message: `Dead-lettered (${reason}): ${detail}` }),
-      this.settings.resultTtlSec,
-    );
-  }
-
-  private async renewLeases(): Promise<void> {
-    const byQueue = new Map<string, string[]>();
-    for (const { task } of this.running.values()) {
-      const ids = byQueue.get(task.queue) ?? [];
-      ids.push(task.id);
-      byQueue.set(task.queue, ids);
-    }
-    const deadline = Date.now() + this.settings.leaseMs;
-    try {
-      await Promise.all([...byQueue].map(([queue, ids]) => this.broker.extendLeases(queue, ids, deadline)));
-    } catch (err) {
-      this.logger.warn(`Could not renew task leases: ${(err as Error).message}`);
-    }
+    await this.broker.deadLetter(task, JSON.stringify(entry), JSON.stringify(error), this.settings.resultTtlSec);
   }
 }
 

@@ -16,7 +16,7 @@ describe('engine round trip', () => {
     engine = new TaskQueueEngine({ connection: testRedisUrl(), prefix: uniquePrefix(), defaultQueue: 'default', logger: quietLogger });
     const worker = engine.createWorker(
       handlers({ add: (args) => (args[0] as number) + (args[1] as number) }),
-      { queues: ['default'], concurrency: 4, leaseMs: 5_000, shutdownGraceMs: 1_000, resultTtlSec: 60 },
+      { queues: ['default'], concurrency: 4, leaseMs: 5_000, shutdownGraceMs: 1_000, resultTtlSec: 60, maxDeliveries: 5 },
       () => capturingLogger().logger,
     );
     worker.start();

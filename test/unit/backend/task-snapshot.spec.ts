@@ -14,6 +14,7 @@ describe('decodeSnapshot', () => {
       id: 't1',
       queue: 'default',
       state: 'PENDING',
+      retries: 0,
       deliveries: 0,
     });
   });
@@ -40,6 +41,7 @@ describe('decodeSnapshot', () => {
         ct: '1700000000000',
         stt: '1700000001000',
         dt: '1700000003000',
+        rt: '1',
       }),
     );
     expect(snapshot).toEqual({
@@ -50,6 +52,7 @@ describe('decodeSnapshot', () => {
       result: 'done after 2s',
       progress: { current: 2, total: 2 },
       deliveries: 2,
+      retries: 1,
       createdAt: new Date(1_700_000_000_000),
       startedAt: new Date(1_700_000_001_000),
       doneAt: new Date(1_700_000_003_000),
@@ -81,7 +84,16 @@ describe('decodeSnapshot', () => {
     expect(decodeSnapshot('t', 'q', hmget({ st: 'STARTED', env: '{"task":5}' })).task).toBeUndefined();
   });
 
+  it('gives the next run time only in RETRY', () => {
+    expect(decodeSnapshot('t1', 'q', hmget({ st: 'RETRY', rt: '2', eta: '1700000005000' }))).toMatchObject({
+      state: 'RETRY',
+      retries: 2,
+      nextRunAt: new Date(1_700_000_005_000),
+    });
+    expect(decodeSnapshot('t1', 'q', hmget({ st: 'STARTED', eta: '1700000005000' })).nextRunAt).toBeUndefined();
+  });
+
   it('reads fields by their position in SNAPSHOT_FIELDS', () => {
-    expect(SNAPSHOT_FIELDS).toEqual(['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt']);
+    expect(SNAPSHOT_FIELDS).toEqual(['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt', 'rt', 'eta']);
   });
 });

@@ -9,6 +9,7 @@ import {
   MalformedMessageError,
   NotATaskError,
   NotSerializableError,
+  PayloadTooLargeError,
   RedisUnavailableError,
   TaskFailedError,
   TaskNotFoundError,
@@ -33,6 +34,7 @@ const cases: [string, TaskQueueError, string][] = [
   ['MalformedMessageError', new MalformedMessageError('not JSON'), 'MALFORMED_MESSAGE'],
   ['ClosedError', new ClosedError('TaskClient'), 'CLOSED'],
   ['TaskRevokedError', new TaskRevokedError('id1', 'revoked by user'), 'TASK_REVOKED'],
+  ['PayloadTooLargeError', new PayloadTooLargeError('echo', 2_000, 1_000), 'PAYLOAD_TOO_LARGE'],
 ];
 
 describe('error classes', () => {

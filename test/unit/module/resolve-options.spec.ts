@@ -37,7 +37,9 @@ describe('resolveOptions', () => {
       defaultQueue: 'default',
       resultTtl: 86_400,
       startupTimeout: 10_000,
-      worker: { concurrency: 10, queues: ['default'], shutdownGraceMs: 30_000, leaseMs: 30_000 },
+      sendTimeout: 5_000,
+      maxPayloadBytes: 1_048_576,
+      worker: { concurrency: 10, queues: ['default'], shutdownGraceMs: 30_000, leaseMs: 30_000, maxDeliveries: 5 },
     });
   });
 
@@ -48,7 +50,9 @@ describe('resolveOptions', () => {
       defaultQueue: 'reports',
       resultTtl: 0,
       startupTimeout: 1,
-      worker: { concurrency: 3, shutdownGraceMs: 0, leaseMs: 1_000 },
+      sendTimeout: 250,
+      maxPayloadBytes: 4_096,
+      worker: { concurrency: 3, shutdownGraceMs: 0, leaseMs: 1_000, maxDeliveries: 2 },
     });
     expect(resolved).toEqual({
       connection: { host: 'redis.internal', port: 6380 },
@@ -56,7 +60,9 @@ describe('resolveOptions', () => {
       defaultQueue: 'reports',
       resultTtl: 0,
       startupTimeout: 1,
-      worker: { concurrency: 3, queues: ['reports'], shutdownGraceMs: 0, leaseMs: 1_000 },
+      sendTimeout: 250,
+      maxPayloadBytes: 4_096,
+      worker: { concurrency: 3, queues: ['reports'], shutdownGraceMs: 0, leaseMs: 1_000, maxDeliveries: 2 },
     });
   });
 
@@ -162,7 +168,7 @@ describe('resolveOptions', () => {
 });
 
 describe('resolveWorkerOptions', () => {
-  const base = { concurrency: 4, queues: ['reports'], shutdownGraceMs: 5_000, leaseMs: 10_000 };
+  const base = { concurrency: 4, queues: ['reports'], shutdownGraceMs: 5_000, leaseMs: 10_000, maxDeliveries: 7 };
 
   it('falls back to the defaults and the default queue', () => {
     expect(resolveWorkerOptions({}, 'default', '')).toEqual({
@@ -170,6 +176,7 @@ describe('resolveWorkerOptions', () => {
       queues: ['default'],
       shutdownGraceMs: 30_000,
       leaseMs: 30_000,
+      maxDeliveries: 5,
     });
   });
 
