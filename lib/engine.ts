@@ -30,16 +30,14 @@ export class TaskQueueEngine {
   readonly broker: Broker;
   readonly backend: ResultBackend;
   readonly producer: Producer;
+  readonly subscriber: EventSubscriber;
   private readonly workers = new Set<Worker>();
 
   constructor(readonly options: EngineOptions) {
     this.connections = new RedisConnections(options.connection, options.logger);
     this.broker = new Broker(this.connections.commands, options.prefix);
-    this.backend = new ResultBackend(
-      this.connections.commands,
-      this.broker,
-      new EventSubscriber(() => this.connections.events),
-    );
+    this.subscriber = new EventSubscriber(() => this.connections.events);
+    this.backend = new ResultBackend(this.connections.commands, this.broker, this.subscriber);
     this.producer = new Producer(
       this.broker,
       options.defaultQueue,
@@ -69,7 +67,15 @@ export class TaskQueueEngine {
   }
 
   createWorker(handlers: TaskHandlerLookup, settings: WorkerSettings, taskLogger: TaskLoggerFactory): Worker {
-    const worker = new Worker(this.connections, this.broker, handlers, settings, this.options.logger, taskLogger);
+    const worker = new Worker(
+      this.connections,
+      this.broker,
+      this.subscriber,
+      handlers,
+      settings,
+      this.options.logger,
+      taskLogger,
+    );
     this.workers.add(worker);
     return worker;
   }

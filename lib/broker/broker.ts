@@ -13,6 +13,10 @@ export interface EnqueueItem {
   body: string;
   /** Epoch ms when the task becomes due; 0 or past means now. */
   due: number;
+  /** Epoch ms after which it must not start; 0 means never. */
+  expires?: number;
+  /** 0 (default) to 9; higher runs first. */
+  priority?: number;
 }
 
 export interface FetchedTask {
@@ -25,6 +29,8 @@ export interface FetchedTask {
   delivery: number;
   /** Retries already made (0 on the first run). */
   retries: number;
+  /** A rate-limit start slot held from an earlier deferral (epoch ms), or 0. */
+  reservation: number;
 }
 
 export interface LeaseTerms {
@@ -41,7 +47,9 @@ export interface FetchResult {
   nextDue: number | null;
 }
 
-export type Outcome = { state: 'SUCCESS'; resultJson: string } | { state: 'FAILURE'; errorJson: string };
+export type Outcome =
+  | { state: 'SUCCESS'; resultJson: string }
+  | { state: 'FAILURE' | 'REVOKED'; errorJson: string };
 
 export class Broker {
   private readonly keyCache = new Map<string, QueueKeys>();
@@ -60,6 +68,79 @@ export class Broker {
     return keys;
   }
 
+  /**
+   * Revokes a task: one not started never runs; a running one is flagged and, with terminate,
+   * its worker is told to abort it. Returns 'revoked', 'running' or 'final' (nothing to do).
+   */
+  async revoke(
+    queue: string,
+    id: string,
+    reason: string,
+    terminate: boolean,
+    resultTtlSec: number,
+  ): Promise<'revoked' | 'running' | 'final'> {
+    const k = this.keys(queue);
+    const reply = await scripts.revoke.run(
+      this.redis,
+      [k.task(id), k.delayed],
+      [id, reason, Date.now(), resultTtlSec, k.events(id), terminate ? '1' : '0', k.control],
+    );
+    return reply === 1 ? 'revoked' : reply === 2 ? 'running' : 'final';
+  }
+
+  /** Puts a leased task back until `until` without counting the run, holding that slot. */
+  async defer(task: FetchedTask, until: number): Promise<boolean> {
+    const k = this.keys(task.queue);
+    const reply = await scripts.defer.run(
+      this.redis,
+      [k.task(task.id), k.active, k.delayed, k.wake],
+      [task.id, task.token, until, k.events(task.id)],
+    );
+    return reply === 1;
+  }
+
+  /** Reserves the next start slot of a rate-limited task: epoch ms, now or later. */
+  async reserveRateSlot(queue: string, task: string, intervalMs: number, now = Date.now()): Promise<number> {
+    const reply = await scripts.rateLimit.run(this.redis, [this.keys(queue).rateLimit(task)], [now, intervalMs]);
+    return Number(reply);
+  }
+
+  /** Enqueues a periodic task for one tick unless this tick (or a later one) was enqueued already. */
+  async enqueueTick(queue: string, schedule: string, tick: number, item: EnqueueItem, now = Date.now()): Promise<boolean> {
+    const k = this.keys(queue);
+    const reply = await scripts.scheduleTick.run(
+      this.redis,
+      [k.schedule(schedule), k.task(item.id), k.wait, k.wake],
+      [tick, item.id, item.body, now],
+    );
+    return reply === 1;
+  }
+
+  /** The last tick a schedule enqueued (epoch ms), or null. */
+  async lastTick(queue: string, schedule: string): Promise<number | null> {
+    const value = await this.redis.get(this.keys(queue).schedule(schedule));
+    return value === null ? null : Number(value);
+  }
+
+  /** Wakes one worker blocked on this queue (it then fetches again). */
+  async wake(queue: string): Promise<void> {
+    await this.redis.lpush(this.keys(queue).wake, '1');
+  }
+
+  async pause(queue: string): Promise<void> {
+    await this.redis.set(this.keys(queue).paused, '1');
+  }
+
+  /** Resumes a paused queue and wakes a worker at once. */
+  async resume(queue: string): Promise<void> {
+    const k = this.keys(queue);
+    await this.redis.multi().del(k.paused).lpush(k.wake, '1').ltrim(k.wake, 0, 0).exec();
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys(queue).paused)) === 1;
+  }
+
   deadLetters(queue: string): DeadLetterQueue {
     return new DeadLetterQueue(this.redis, this.keys(queue));
   }
@@ -68,7 +149,7 @@ export class Broker {
   async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
     const k = this.keys(queue);
     const args: (string | number)[] = [k.taskPrefix, now];
-    for (const item of items) args.push(item.id, item.body, item.due);
+    for (const item of items) args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0);
     const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake], args)) as number[];
     return reply.map((n) => n === 1);
   }
@@ -77,7 +158,7 @@ export class Broker {
     const k = this.keys(queue);
     const reply = (await scripts.fetch.run(
       this.redis,
-      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex],
+      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused],
       [
         k.taskPrefix,
         k.eventPrefix,
@@ -92,7 +173,7 @@ export class Broker {
     )) as (string | number)[];
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
-    for (let i = 1; i < reply.length; i += 5) {
+    for (let i = 1; i < reply.length; i += 6) {
       tasks.push({
         queue,
         id: String(reply[i]),
@@ -100,6 +181,7 @@ export class Broker {
         token: String(reply[i + 2]),
         delivery: Number(reply[i + 3]),
         retries: Number(reply[i + 4]),
+        reservation: Number(reply[i + 5]),
       });
     }
     return { tasks, nextDue: nextDue < 0 ? null : nextDue };

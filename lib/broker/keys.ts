@@ -23,6 +23,10 @@ export class QueueKeys {
   readonly dead: string;
   /** Dead letters in arrival order: id -> epoch ms (ZSET). */
   readonly deadIndex: string;
+  /** Present while the queue is paused (STRING). */
+  readonly paused: string;
+  /** Pub/sub channel on which workers of the queue hear control commands (terminate). */
+  readonly control: string;
   /** Prefix of per-task hashes; the task id follows. */
   readonly taskPrefix: string;
   /** Prefix of per-task pub/sub channels; the task id follows. */
@@ -40,6 +44,8 @@ export class QueueKeys {
     this.wake = `${base}wake`;
     this.dead = `${base}dead`;
     this.deadIndex = `${base}dead:index`;
+    this.paused = `${base}paused`;
+    this.control = `${base}control`;
     this.taskPrefix = `${base}t:`;
     this.eventPrefix = `${base}ev:`;
   }
@@ -50,5 +56,15 @@ export class QueueKeys {
 
   events(id: string): string {
     return this.eventPrefix + id;
+  }
+
+  /** The rate limiter of one task name in this queue (STRING: next free slot). */
+  rateLimit(task: string): string {
+    return `${this.prefix}:{${this.queue}}:rl:${task}`;
+  }
+
+  /** The last tick enqueued by one periodic schedule (STRING). */
+  schedule(name: string): string {
+    return `${this.prefix}:{${this.queue}}:sched:${name}`;
   }
 }

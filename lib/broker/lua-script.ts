@@ -8,12 +8,15 @@ import type { Redis } from 'ioredis';
 
 export type ScriptArg = string | number;
 
+/** Helpers every script shares (priority lists, wake-ups); see scripts/_prelude.lua. */
+const PRELUDE = readFileSync(new URL('./scripts/_prelude.lua', import.meta.url), 'utf8');
+
 export class LuaScript {
   readonly sha: string;
   readonly source: string;
 
   constructor(readonly name: string) {
-    this.source = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+    this.source = PRELUDE + readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 
@@ -36,4 +39,8 @@ export const scripts = {
   release: new LuaScript('release'),
   retry: new LuaScript('retry'),
   requeueDead: new LuaScript('requeue-dead'),
+  revoke: new LuaScript('revoke'),
+  defer: new LuaScript('defer'),
+  rateLimit: new LuaScript('rate-limit'),
+  scheduleTick: new LuaScript('schedule-tick'),
 } as const;

@@ -17,6 +17,8 @@ export interface TaskEnvelope {
   eta?: number;
   /** Epoch ms after which the task must not start. */
   expires?: number;
+  /** 1-9 when sent with a priority above the default 0. */
+  priority?: number;
   parent?: string;
   root?: string;
   headers: Record<string, string>;
@@ -42,7 +44,7 @@ export function parseEnvelope(raw: string): TaskEnvelope {
   if (!Number.isInteger(m.attempt) || (m.attempt as number) < 1) {
     throw new MalformedMessageError('"attempt" is not a positive integer');
   }
-  for (const key of ['eta', 'expires'] as const) {
+  for (const key of ['eta', 'expires', 'priority'] as const) {
     if (m[key] !== undefined && typeof m[key] !== 'number') throw new MalformedMessageError(`"${key}" is not a number`);
   }
   for (const key of ['parent', 'root'] as const) {

@@ -14,6 +14,8 @@ export type TaskQueueErrorCode =
   | 'TASK_FAILED'
   | 'TASK_TIMEOUT'
   | 'TASK_REVOKED'
+  | 'SOFT_TIME_LIMIT'
+  | 'TIME_LIMIT'
   | 'TASK_NOT_FOUND'
   | 'REDIS_UNAVAILABLE'
   | 'MALFORMED_MESSAGE'
@@ -196,5 +198,23 @@ export class TaskRevokedError extends TaskQueueError {
     readonly reason: string,
   ) {
     super('TASK_REVOKED', `Task ${taskId} was revoked (${reason}) and will not produce a result.`);
+  }
+}
+
+/** The reason ctx.signal aborts with when a task passes its softTimeLimit: clean up and return or throw. */
+export class SoftTimeLimitExceeded extends TaskQueueError {
+  constructor(readonly limitMs: number) {
+    super('SOFT_TIME_LIMIT', `The task ran past its soft time limit of ${limitMs} ms: finish up and stop.`);
+  }
+}
+
+/** The error a task fails with when it passes its (hard) timeLimit. */
+export class TimeLimitExceeded extends TaskQueueError {
+  constructor(readonly limitMs: number) {
+    super(
+      'TIME_LIMIT',
+      `The task ran past its time limit of ${limitMs} ms and was ended. Raise timeLimit, or make the task ` +
+        `watch ctx.signal (softTimeLimit) so it can stop in time.`,
+    );
   }
 }

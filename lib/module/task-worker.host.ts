@@ -40,7 +40,7 @@ export class TaskWorkerHost implements BeforeApplicationShutdown {
       { ...settings, resultTtlSec: this.options.resultTtl },
       (name, id) => new Logger(`${name}#${id}`),
     );
-    this.worker.start();
+    await this.worker.start();
   }
 
   /** Stops fetching and drains running tasks (see WorkerOptions.shutdownGraceMs). */

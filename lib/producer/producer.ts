@@ -94,12 +94,16 @@ export class Producer {
       throw new InvalidArgumentError('Option taskId', 'must be a non-empty string of at most 200 characters');
     }
     const due = dueTime(options);
+    const expires = expiryTime(options);
+    const priority = priorityOf(options);
     const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: [...args], queue, attempt: 1, headers: options.headers ?? {} };
     if (due > 0) envelope.eta = due;
+    if (expires > 0) envelope.expires = expires;
+    if (priority > 0) envelope.priority = priority;
     const body = JSON.stringify(envelope);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
-    return { id, queue, item: { id, body, due } };
+    return { id, queue, item: { id, body, due, expires, priority } };
   }
 }
 
@@ -116,4 +120,19 @@ function dueTime(options: SendOptions): number {
     return at;
   }
   return 0;
+}
+
+function expiryTime(options: SendOptions): number {
+  if (options.expires === undefined) return 0;
+  const at = options.expires instanceof Date ? options.expires.getTime() : Date.now() + options.expires;
+  if (typeof at !== 'number' || !Number.isFinite(at) || (typeof options.expires === 'number' && options.expires < 0)) {
+    throw new InvalidArgumentError('Option expires', 'must be milliseconds from now (>= 0) or a Date');
+  }
+  return at;
+}
+
+function priorityOf(options: SendOptions): number {
+  const p = options.priority ?? 0;
+  if (!Number.isInteger(p) || p < 0 || p > 9) throw new InvalidArgumentError('Option priority', `must be an integer from 0 to 9, got ${String(p)}`);
+  return p;
 }

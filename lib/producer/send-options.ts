@@ -8,6 +8,16 @@ export interface SendOptions {
   countdown?: number;
   /** Run no sooner than this moment. */
   eta?: Date | number;
+  /**
+   * A task not started by then never runs and ends REVOKED with reason 'expired':
+   * milliseconds from now, or a moment.
+   */
+  expires?: number | Date;
+  /**
+   * 0 (the default) to 9: higher levels run first, FIFO within a level. Ten levels, like
+   * Celery's 0-9 range, each one list in Redis, so FIFO order and O(1) pushes and pops stay.
+   */
+  priority?: number;
   /** Free-form string headers carried with the message. */
   headers?: Record<string, string>;
 }

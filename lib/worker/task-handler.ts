@@ -8,6 +8,12 @@ export interface TaskHandler {
   readonly ignoreResult?: boolean;
   /** What to do when a run fails; no retries when left out. */
   readonly retry?: RetryPolicy;
+  /** Milliseconds after which ctx.signal aborts with SoftTimeLimitExceeded. */
+  readonly softTimeLimitMs?: number;
+  /** Milliseconds after which the run is ended FAILURE with TimeLimitExceeded. */
+  readonly timeLimitMs?: number;
+  /** Starts of this task, across all workers, are at least this far apart. */
+  readonly rateLimit?: { intervalMs: number };
   invoke(args: unknown[], ctx: TaskContext): unknown;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The consume loop of one worker process: fetch ready tasks in batches (one round trip for as
- * many as there are free slots), run them with bounded concurrency, commit each outcome with
- * its lease token, and block on one connection while there is nothing to do.
+ * many as there are free slots), run them with bounded concurrency (see task-run.ts), and
+ * block on one connection while there is nothing to do. Leases are renewed from a thread of
+ * their own (lease-keeper.ts); control commands (terminate) arrive over pub/sub.
  *
  * The loop survives every Redis error: it logs that it is not consuming, backs off, and says
  * when it consumes again. Shutdown stops fetching, gives running tasks a grace period, then
@@ -10,26 +11,23 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { EngineLogger } from '../common/engine-logger.js';
-import { parseEnvelope, type TaskEnvelope } from '../common/envelope.js';
-import { UnknownTaskError, type RemoteErrorInfo } from '../common/errors.js';
-import { toJson } from '../common/json.js';
-import type { Broker, FetchedTask, Outcome } from '../broker/broker.js';
+import type { Broker, FetchedTask } from '../broker/broker.js';
+import type { EventSubscriber } from '../backend/event-subscriber.js';
 import type { RedisConnections } from '../connection/redis-connections.js';
-import { toErrorInfo } from './error-info.js';
-import { RunningTaskContext } from './running-task-context.js';
-import { RetryRequest, type TaskLogger } from './task-context.js';
-import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import type { TaskLogger } from './task-context.js';
+import type { TaskHandlerLookup } from './task-handler.js';
+import { TaskRun, type RunSettings } from './task-run.js';
 
-export interface WorkerSettings {
+export interface WorkerSettings extends RunSettings {
   queues: readonly string[];
   concurrency: number;
-  /** How long a fetched task stays leased without a heartbeat. */
+  /** At most this many running tasks from one queue (per queue named). */
+  queueConcurrency?: Readonly<Record<string, number>>;
+  /** How long a fetched task stays leased without renewal. */
   leaseMs: number;
   /** How long running tasks may finish after shutdown begins. */
   shutdownGraceMs: number;
-  /** Seconds a final result is kept; 0 keeps it. */
-  resultTtlSec: number;
   /** A message handed to workers more often than this (its worker died each time) is dead-lettered. */
   maxDeliveries: number;
   /** Longest single blocking wait; bounds how late expired leases of dead workers are noticed. */
@@ -38,33 +36,22 @@ export interface WorkerSettings {
 
 export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 
-interface Running {
-  task: FetchedTask;
-  controller: AbortController;
-  /** Set when shutdown takes the task back: its outcome must not be committed. */
-  releasing: boolean;
-  done: Promise<void>;
-}
-
-/** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
-export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
-
-/** Celery's defaults for self.retry() on a task without a retry policy: 3 retries (with a shorter delay). */
-const DEFAULT_MAX_RETRIES = 3;
-const DEFAULT_RETRY_DELAY_MS = 1_000;
-
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private readonly running = new Map<string, Running>();
+  private readonly runs = new Map<string, TaskRun>();
   private stopping = false;
   private loopDone: Promise<void> | undefined;
   private leases: LeaseKeeper | undefined;
+  private stopListening: (() => void)[] = [];
   private wakeSlot: (() => void) | undefined;
   private healthy = true;
+  /** True while the loop waits in BLPOP for new work. */
+  private blocked = false;
 
   constructor(
     private readonly connections: RedisConnections,
     private readonly broker: Broker,
+    private readonly subscriber: EventSubscriber,
     private readonly handlers: TaskHandlerLookup,
     private readonly settings: WorkerSettings,
     private readonly logger: EngineLogger,
@@ -79,14 +66,20 @@ export class Worker {
   }
 
   get inFlight(): number {
-    return this.running.size;
+    return this.runs.size;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.loopDone) return;
     this.leases = new LeaseKeeper(this.connections.spec, this.settings.leaseMs, (err) =>
       this.logger.error(`Lease keeper thread failed: ${err.message}; running tasks may be delivered again`),
     );
+    // Subscribed before the first fetch, so no terminate for a task of ours can be missed.
+    for (const queue of this.settings.queues) {
+      this.stopListening.push(
+        await this.subscriber.listen(this.broker.keys(queue).control, (m) => this.onControl(queue, m)),
+      );
+    }
     this.loopDone = this.loop();
     this.logger.log(
       `Worker ${this.id} consuming [${this.settings.queues.join(', ')}] with concurrency ${this.settings.concurrency}`,
@@ -100,24 +93,15 @@ export class Worker {
     this.connections.interruptBlocking();
     await this.loopDone;
     const grace = this.settings.shutdownGraceMs;
-    if (this.running.size > 0) {
-      this.logger.log(`Waiting up to ${grace} ms for ${this.running.size} running task(s)`);
-      await settleWithin([...this.running.values()].map((r) => r.done), grace);
+    if (this.runs.size > 0) {
+      this.logger.log(`Waiting up to ${grace} ms for ${this.runs.size} running task(s)`);
+      await settleWithin([...this.runs.values()].map((r) => r.done), grace);
     }
-    if (this.running.size > 0) {
-      this.logger.warn(`${this.running.size} task(s) still running after ${grace} ms: aborting and requeueing them`);
-      const left = [...this.running.values()];
-      for (const r of left) {
-        r.releasing = true;
-        r.controller.abort(new Error('Worker shutting down: the task goes back to its queue'));
-      }
-      // Handlers that honour the signal give their task back themselves; the rest are given back here.
-      await settleWithin(
-        left.map((r) => r.done),
-        Math.min(grace, 1_000),
-      );
-      await Promise.all(left.map((r) => this.broker.release(r.task).catch(() => false)));
+    if (this.runs.size > 0) {
+      this.logger.warn(`${this.runs.size} task(s) still running after ${grace} ms: aborting and requeueing them`);
+      await Promise.all([...this.runs.values()].map((r) => r.giveBack().catch(() => undefined)));
     }
+    for (const stop of this.stopListening) stop();
     await this.leases?.close();
   }
 
@@ -125,7 +109,7 @@ export class Worker {
     let failures = 0;
     while (!this.stopping) {
       try {
-        if (this.running.size >= this.settings.concurrency) {
+        if (this.runs.size >= this.settings.concurrency) {
           await new Promise<void>((resolve) => (this.wakeSlot = resolve));
           this.wakeSlot = undefined;
           continue;
@@ -134,7 +118,12 @@ export class Worker {
         if (nextDue !== undefined && !this.stopping) {
           const maxBlock = this.settings.maxBlockMs ?? 5_000;
           const timeout = Math.min(Math.max(nextDue - Date.now(), 1), maxBlock);
-          await this.broker.waitForWork(this.connections.blocking, this.settings.queues, timeout);
+          this.blocked = true;
+          try {
+            await this.broker.waitForWork(this.connections.blocking, this.settings.queues, timeout);
+          } finally {
+            this.blocked = false;
+          }
         }
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
@@ -150,13 +139,21 @@ export class Worker {
     }
   }
 
-  /** Fetches from each queue in order into free slots; returns when to wake up if nothing came. */
+  /**
+   * Fetches from each queue in order into free slots. Returns when to wake up if nothing came
+   * (the earliest delayed task, or +Infinity), or undefined when tasks came.
+   */
   private async fetchRound(): Promise<number | undefined> {
     let got = 0;
     let nextDue = Number.POSITIVE_INFINITY;
+    let full = false;
     for (const queue of this.settings.queues) {
-      const room = this.settings.concurrency - this.running.size;
-      if (room <= 0 || this.stopping) break;
+      const room = this.roomFor(queue);
+      if (room <= 0) {
+        full ||= this.runs.size >= this.settings.concurrency;
+        continue;
+      }
+      if (this.stopping) break;
       const result = await this.broker.fetch(queue, room, {
         leaseMs: this.settings.leaseMs,
         workerId: this.id,
@@ -167,113 +164,69 @@ export class Worker {
       for (const task of result.tasks) this.begin(task);
       got += result.tasks.length;
     }
-    return got === 0 ? nextDue : undefined;
+    if (got > 0) return undefined;
+    // Every queue with work is at its own limit: wait for a slot, not for new work.
+    if (!full && this.queueLimitsReached()) {
+      await new Promise<void>((resolve) => (this.wakeSlot = resolve));
+      this.wakeSlot = undefined;
+      return undefined;
+    }
+    return nextDue;
+  }
+
+  private roomFor(queue: string): number {
+    const room = this.settings.concurrency - this.runs.size;
+    const limit = this.settings.queueConcurrency?.[queue];
+    if (limit === undefined) return room;
+    let running = 0;
+    for (const run of this.runs.values()) if (run.task.queue === queue) running++;
+    return Math.min(room, limit - running);
+  }
+
+  private queueLimitsReached(): boolean {
+    return this.settings.queues.every((q) => this.roomFor(q) <= 0);
   }
 
   private begin(task: FetchedTask): void {
-    const key = `${task.queue}\n${task.id}`;
-    const entry: Running = { task, controller: new AbortController(), releasing: false, done: Promise.resolve() };
-    this.running.set(key, entry);
+    const key = runKey(task.queue, task.id);
+    const run = new TaskRun(task, {
+      broker: this.broker,
+      handlers: this.handlers,
+      settings: this.settings,
+      logger: this.logger,
+      taskLogger: this.taskLogger,
+      workerId: this.id,
+    });
+    this.runs.set(key, run);
     const activeKey = this.broker.keys(task.queue).active;
     this.leases?.hold(activeKey, task.id);
-    entry.done = this.execute(entry)
-      .catch((err: unknown) =>
-        this.logger.error(`Task ${task.id}: could not record its outcome: ${(err as Error).message}`),
-      )
-      .finally(() => {
-        this.leases?.release(activeKey, task.id);
-        this.running.delete(key);
-        this.wakeSlot?.();
-      });
+    void run.done.then(() => {
+      this.leases?.release(activeKey, task.id);
+      if (this.runs.get(key) === run) this.runs.delete(key);
+      this.wakeSlot?.();
+      // A queue at its own limit may have work waiting that BLPOP will not hear of: look again.
+      if (this.blocked && this.settings.queueConcurrency?.[task.queue] !== undefined) {
+        this.broker.wake(task.queue).catch(() => undefined);
+      }
+    });
+    void run.run();
   }
 
-  private async execute(entry: Running): Promise<void> {
-    const { task } = entry;
-    if (task.body === '') return this.deadLetter(task, 'message-missing', 'the task has no message body in Redis');
-    let envelope: TaskEnvelope;
-    try {
-      envelope = parseEnvelope(task.body);
-    } catch (err) {
-      return this.deadLetter(task, 'malformed', (err as Error).message);
-    }
-    const handler = this.handlers.get(envelope.task);
-    if (!handler) return this.deadLetter(task, 'unknown-task', new UnknownTaskError(envelope.task).message);
-
-    const ctx = new RunningTaskContext(
-      {
-        id: task.id,
-        name: envelope.task,
-        queue: task.queue,
-        attempt: task.delivery,
-        retries: task.retries,
-        signal: entry.controller.signal,
-        logger: this.taskLogger(envelope.task, task.id),
-      },
-      (metaJson) => this.broker.progress(task, metaJson),
+  /** Control messages are "terminate\n<id>\n<reason>" (see scripts/revoke.lua). */
+  private onControl(queue: string, message: string): void {
+    const [command, id, reason] = message.split('\n');
+    if (command !== 'terminate' || !id) return;
+    const run = this.runs.get(runKey(queue, id));
+    if (!run) return;
+    this.logger.log(`Task ${id} terminated: ${reason ?? 'revoked'}`);
+    void run.terminate(reason || 'revoked').catch((err: unknown) =>
+      this.logger.error(`Task ${id}: could not record its revocation: ${(err as Error).message}`),
     );
-    let resultJson: string;
-    try {
-      const value: unknown = await handler.invoke(envelope.args, ctx);
-      resultJson = toJson(value === undefined ? null : value, 'The result');
-    } catch (err) {
-      if (entry.releasing) return void (await this.broker.release(task));
-      return this.failed(task, handler, err);
-    }
-    if (entry.releasing) return void (await this.broker.release(task));
-    await this.commit(task, { state: 'SUCCESS', resultJson }, handler.ignoreResult);
   }
+}
 
-  /** A run failed: retry it within its budget, or record the failure (and dead-letter it if asked). */
-  private async failed(task: FetchedTask, handler: TaskHandler, thrown: unknown): Promise<void> {
-    const request = thrown instanceof RetryRequest ? thrown.options : undefined;
-    const cause = request ? (request.error ?? new Error('Retry requested by the task')) : thrown;
-    const error = toErrorInfo(cause);
-    const policy = handler.retry;
-    const budget = policy?.max ?? (request ? DEFAULT_MAX_RETRIES : 0);
-    const wanted = request !== undefined || (policy?.retries(cause) ?? false);
-    if (wanted && task.retries < budget) {
-      const delay = request?.countdown ?? policy?.delayFor(task.retries + 1) ?? DEFAULT_RETRY_DELAY_MS;
-      const scheduled = await this.broker.retry(task, Date.now() + delay, JSON.stringify(error));
-      if (!scheduled) this.lostLease(task);
-      return;
-    }
-    const final = { ...error, attempts: task.delivery, retries: task.retries };
-    if (wanted && policy?.deadLetter) {
-      return this.deadLetter(task, 'retries-exhausted', `${error.name}: ${error.message}`, final);
-    }
-    await this.commit(task, { state: 'FAILURE', errorJson: JSON.stringify(final) });
-  }
-
-  private async commit(task: FetchedTask, outcome: Outcome, ignoreResult = false): Promise<void> {
-    const committed = await this.broker.complete(task, outcome, this.settings.resultTtlSec, ignoreResult);
-    if (!committed) this.lostLease(task);
-  }
-
-  private lostLease(task: FetchedTask): void {
-    this.logger.warn(`Task ${task.id}: its lease was taken over by another delivery; this run's outcome is dropped`);
-  }
-
-  private async deadLetter(
-    task: FetchedTask,
-    reason: DeadLetterReason,
-    detail: string,
-    error: RemoteErrorInfo = {
-      name: reason === 'unknown-task' ? 'UnknownTaskError' : 'MalformedMessageError',
-      message: `Dead-lettered (${reason}): ${detail}`,
-    },
-  ): Promise<void> {
-    this.logger.warn(`Task ${task.id} in queue ${task.queue} dead-lettered (${reason}): ${detail}`);
-    const entry = {
-      id: task.id,
-      queue: task.queue,
-      reason,
-      detail,
-      message: task.body,
-      at: Date.now(),
-      worker: this.id,
-    };
-    await this.broker.deadLetter(task, JSON.stringify(entry), JSON.stringify(error), this.settings.resultTtlSec);
-  }
+function runKey(queue: string, id: string): string {
+  return `${queue}\n${id}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -17,6 +17,8 @@ const SEND_EVERY_MS = 10;
 const BEFORE_MS = 3_000;
 const OUTAGE_MS = 2_000;
 const AFTER_MS = 3_000;
+/** Shorter than the outage: sends early in the outage fail, later ones wait for Redis to return. */
+const SEND_TIMEOUT_MS = 1_000;
 /** Sent in one batch just before the stop: a backlog the AOF must carry over the restart. */
 const BURST = 500;
 
@@ -49,7 +51,7 @@ describe('chaos: Redis restarted under load', () => {
     const prefix = uniquePrefix('chaos');
     pool = new WorkerPool({ REDIS_URL: server.url, TQ_PREFIX: prefix, CHAOS_CONCURRENCY: '4', CHAOS_LEASE_MS: '2000' });
     const firstWorkers = await pool.start(2);
-    producer = await startProducer(server.url, prefix);
+    producer = await startProducer(server.url, prefix, { sendTimeout: SEND_TIMEOUT_MS });
 
     // Send one task every SEND_EVERY_MS without waiting for the previous send: a steady stream.
     const sends: Send[] = [];

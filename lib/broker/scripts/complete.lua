@@ -5,7 +5,7 @@
   KEYS[2] active   ZSET  id -> lease deadline ms
   ARGV[1] id
   ARGV[2] lease token the worker got at fetch
-  ARGV[3] final state (SUCCESS | FAILURE)
+  ARGV[3] final state (SUCCESS | FAILURE | REVOKED)
   ARGV[4] field for the payload (res | err)
   ARGV[5] payload JSON
   ARGV[6] now (epoch ms)

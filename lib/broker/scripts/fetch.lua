@@ -1,12 +1,13 @@
 --[[
   fetch: lease up to N ready tasks to one worker and mark them STARTED.
 
-  KEYS[1] wait        LIST  ids ready to run
+  KEYS[1] wait        LIST  ids ready to run (priority 0; see _prelude.lua for the others)
   KEYS[2] active      ZSET  id -> lease deadline ms
   KEYS[3] delayed     ZSET  id -> due ms
   KEYS[4] wake        LIST  marker that wakes one blocked worker
   KEYS[5] dead        HASH  id -> dead-letter entry JSON
   KEYS[6] dead index  ZSET  id -> epoch ms
+  KEYS[7] paused      STRING present while the queue is paused
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -17,38 +18,64 @@
   ARGV[8] queue name
   ARGV[9] result ttl in seconds (0 = keep)
 
-  Before taking work it moves due delayed tasks to the wait list, and puts tasks whose lease
-  ran out (their worker stopped renewing it: it died) back at the head of the wait list.
-  A task whose state is already final (a redelivery after its result was written) is dropped
-  from the queue without being handed out again. A message handed out more than max
-  deliveries times (a poison message that kills its workers) is dead-lettered instead.
+  Before taking work it moves due delayed tasks to their wait list, and puts tasks whose lease
+  ran out (their worker stopped renewing it: it died) back at the head of theirs.
+  Higher priority levels are taken first; within a level, oldest first.
+  A task that is already final (a redelivery after its result was written) is dropped without
+  being handed out again; one that was revoked while its worker died, or that expired before it
+  started, ends REVOKED; a message handed out more than max deliveries times (a poison message
+  that kills its workers) is dead-lettered.
 
   Returns { next due ms or -1, then per task: id, envelope ('' when the task hash is missing),
-  lease token, delivery count, retry count }.
+  lease token, delivery count, retry count, rate-limit reservation ms (0 = none) }.
 ]]
 local now = tonumber(ARGV[3])
+local prefix = ARGV[1]
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then
   redis.call('ZREM', KEYS[3], unpack(due))
-  redis.call('RPUSH', KEYS[1], unpack(due))
+  for _, id in ipairs(due) do pushReady(KEYS[1], prefix .. id, id, false) end
 end
 
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
-  redis.call('LPUSH', KEYS[1], unpack(expired))
+  for _, id in ipairs(expired) do pushReady(KEYS[1], prefix .. id, id, true) end
 end
 
 local out = { -1 }
 local nextDue = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
 if nextDue[2] then out[1] = tonumber(nextDue[2]) end
 
-local ids = redis.call('LPOP', KEYS[1], tonumber(ARGV[5]))
-if not ids then return out end
+if redis.call('EXISTS', KEYS[7]) == 1 then return out end
+
+-- Take from the highest level down.
+local want = tonumber(ARGV[5])
+local ids = {}
+local levels = redis.call('SMEMBERS', KEYS[1] .. ':levels')
+table.sort(levels, function(a, b) return tonumber(a) > tonumber(b) end)
+levels[#levels + 1] = '0'
+for _, level in ipairs(levels) do
+  if #ids >= want then break end
+  local list = waitListOf(KEYS[1], level)
+  local taken = redis.call('LPOP', list, want - #ids)
+  if taken then
+    for _, id in ipairs(taken) do ids[#ids + 1] = id end
+  end
+  if level ~= '0' and redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[1] .. ':levels', level) end
+end
+if #ids == 0 then return out end
 
 local maxDeliveries = tonumber(ARGV[7])
 local ttl = tonumber(ARGV[9])
+
+local function finish(id, key, state, err)
+  redis.call('HSET', key, 'st', state, 'dt', now, 'err', err)
+  redis.call('HDEL', key, 'tok')
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  redis.call('PUBLISH', ARGV[2] .. id, state)
+end
 
 local function deadLetter(id, key, env, dlv)
   local detail = 'handed to a worker ' .. (dlv - 1) .. ' times without an outcome (its worker died each time?)'
@@ -56,27 +83,23 @@ local function deadLetter(id, key, env, dlv)
     id = id, queue = ARGV[8], reason = 'max-deliveries', detail = detail, message = env, at = now, worker = ARGV[6],
   }))
   redis.call('ZADD', KEYS[6], now, id)
-  redis.call('HSET', key, 'st', 'FAILURE', 'dt', now,
-    'err', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }))
-  redis.call('HDEL', key, 'tok')
-  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-  redis.call('PUBLISH', ARGV[2] .. id, 'FAILURE')
+  finish(id, key, 'FAILURE', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }))
 end
 
 for _, id in ipairs(ids) do
-  local key = ARGV[1] .. id
-  local fields = redis.call('HMGET', key, 'env', 'st', 'rt')
-  local env, st = fields[1], fields[2]
+  local key = prefix .. id
+  local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv')
+  local env, st = f[1], f[2]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
     -- already final: nothing to run
   elseif not env then
     -- no message body at all: lease it anyway so the worker can dead-letter it
     redis.call('ZADD', KEYS[2], ARGV[4], id)
-    out[#out + 1] = id
-    out[#out + 1] = ''
-    out[#out + 1] = ARGV[6] .. ':0'
-    out[#out + 1] = 0
-    out[#out + 1] = 0
+    for _, v in ipairs({ id, '', ARGV[6] .. ':0', 0, 0, 0 }) do out[#out + 1] = v end
+  elseif f[5] then
+    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[5] }))
+  elseif f[4] and tonumber(f[4]) < now then
+    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }))
   else
     local dlv = redis.call('HINCRBY', key, 'dlv', 1)
     if dlv > maxDeliveries then
@@ -86,17 +109,11 @@ for _, id in ipairs(ids) do
       redis.call('HSET', key, 'st', 'STARTED', 'stt', now, 'tok', token)
       redis.call('ZADD', KEYS[2], ARGV[4], id)
       redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
-      out[#out + 1] = id
-      out[#out + 1] = env
-      out[#out + 1] = token
-      out[#out + 1] = dlv
-      out[#out + 1] = tonumber(fields[3] or '0')
+      for _, v in ipairs({ id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0') }) do out[#out + 1] = v end
     end
   end
 end
 
 -- More work left: pass the wake-up on to another blocked worker.
-if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[4]) == 0 then
-  redis.call('LPUSH', KEYS[4], '1')
-end
+if readyCount(KEYS[1]) > 0 then wakeOne(KEYS[4]) end
 return out

@@ -18,7 +18,7 @@ end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'st', 'PENDING')
 redis.call('HDEL', KEYS[1], 'tok', 'prog')
-redis.call('LPUSH', KEYS[3], ARGV[1])
-if redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], '1') end
+pushReady(KEYS[3], KEYS[1], ARGV[1], true)
+wakeOne(KEYS[4])
 redis.call('PUBLISH', ARGV[3], 'PENDING')
 return 1

@@ -31,12 +31,17 @@ for i = 4, #ARGV do
       redis.call('ZREM', KEYS[2], id)
       redis.call('DEL', key)
       redis.call('HSET', key, 'env', message, 'st', 'PENDING', 'ct', ARGV[3], 'dlv', 0)
-      redis.call('RPUSH', KEYS[3], id)
+      -- Keep the priority the message was sent with (a malformed one may not parse: level 0).
+      local ok, env = pcall(cjson.decode, message)
+      if ok and type(env) == 'table' and type(env['priority']) == 'number' and env['priority'] > 0 then
+        redis.call('HSET', key, 'pr', tostring(env['priority']))
+      end
+      pushReady(KEYS[3], key, id, false)
       redis.call('PUBLISH', ARGV[2] .. id, 'PENDING')
       any = true
       out[#out + 1] = 1
     end
   end
 end
-if any and redis.call('LLEN', KEYS[4]) == 0 then redis.call('LPUSH', KEYS[4], '1') end
+if any then wakeOne(KEYS[4]) end
 return out

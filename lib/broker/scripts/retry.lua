@@ -26,10 +26,10 @@ local due = tonumber(ARGV[3])
 if due > tonumber(ARGV[4]) then
   redis.call('ZADD', KEYS[3], due, ARGV[1])
   local first = redis.call('ZRANGE', KEYS[3], 0, 0)
-  if first[1] == ARGV[1] and redis.call('LLEN', KEYS[5]) == 0 then redis.call('LPUSH', KEYS[5], '1') end
+  if first[1] == ARGV[1] then wakeOne(KEYS[5]) end
 else
-  redis.call('RPUSH', KEYS[4], ARGV[1])
-  if redis.call('LLEN', KEYS[5]) == 0 then redis.call('LPUSH', KEYS[5], '1') end
+  pushReady(KEYS[4], KEYS[1], ARGV[1], false)
+  wakeOne(KEYS[5])
 end
 redis.call('PUBLISH', ARGV[6], 'RETRY')
 return retries

@@ -1,7 +1,7 @@
 // The sending side of the chaos tests: a Nest app (TaskQueueModule.forRoot) that only sends,
 // through TaskClient, as a user's API process would. Its logs are kept, not printed.
 import { Test, type TestingModule } from '@nestjs/testing';
-import { TaskClient, TaskQueueModule } from '../../../lib/index.js';
+import { TaskClient, TaskQueueModule, type TaskQueueModuleOptions } from '../../../lib/index.js';
 import { capturingLogger } from '../../support/test-redis.js';
 
 export interface Producer {
@@ -10,10 +10,14 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export async function startProducer(url: string, prefix: string): Promise<Producer> {
+export async function startProducer(
+  url: string,
+  prefix: string,
+  options: Omit<TaskQueueModuleOptions, 'connection' | 'prefix'> = {},
+): Promise<Producer> {
   const { lines, logger } = capturingLogger();
   const moduleRef: TestingModule = await Test.createTestingModule({
-    imports: [TaskQueueModule.forRoot({ connection: url, prefix })],
+    imports: [TaskQueueModule.forRoot({ ...options, connection: url, prefix })],
   })
     .setLogger(logger)
     .compile();

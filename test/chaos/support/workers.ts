@@ -13,6 +13,7 @@ export interface WorkerEnv {
   CHAOS_CONCURRENCY?: string;
   CHAOS_LEASE_MS?: string;
   CHAOS_GRACE_MS?: string;
+  CHAOS_MAX_DELIVERIES?: string;
 }
 
 export interface WorkerProc {

@@ -11,6 +11,8 @@ import {
   NotSerializableError,
   PayloadTooLargeError,
   RedisUnavailableError,
+  SoftTimeLimitExceeded,
+  TimeLimitExceeded,
   TaskFailedError,
   TaskNotFoundError,
   TaskQueueError,
@@ -35,6 +37,8 @@ const cases: [string, TaskQueueError, string][] = [
   ['ClosedError', new ClosedError('TaskClient'), 'CLOSED'],
   ['TaskRevokedError', new TaskRevokedError('id1', 'revoked by user'), 'TASK_REVOKED'],
   ['PayloadTooLargeError', new PayloadTooLargeError('echo', 2_000, 1_000), 'PAYLOAD_TOO_LARGE'],
+  ['SoftTimeLimitExceeded', new SoftTimeLimitExceeded(1_000), 'SOFT_TIME_LIMIT'],
+  ['TimeLimitExceeded', new TimeLimitExceeded(2_000), 'TIME_LIMIT'],
 ];
 
 describe('error classes', () => {

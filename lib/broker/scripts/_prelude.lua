@@ -1,0 +1,32 @@
+--[[
+  Shared helpers, prepended to every script when it is loaded (lua-script.ts).
+
+  Ready tasks wait in one list per priority level: level 0 (no priority) in the queue's wait
+  list itself, level N > 0 in '<wait>:p<N>'. The set '<wait>:levels' names the levels above 0
+  that may hold tasks, so that a fetch looks only at lists that exist. A task's level is the
+  'pr' field of its hash, so that every path back to the queue (retry, release, reclaim,
+  delayed promotion, requeue) keeps it.
+]]
+local function waitListOf(waitKey, level)
+  if level and level ~= '0' then return waitKey .. ':p' .. level end
+  return waitKey
+end
+
+local function pushReady(waitKey, taskKey, id, atFront)
+  local level = redis.call('HGET', taskKey, 'pr')
+  local list = waitListOf(waitKey, level)
+  if list ~= waitKey then redis.call('SADD', waitKey .. ':levels', level) end
+  if atFront then redis.call('LPUSH', list, id) else redis.call('RPUSH', list, id) end
+end
+
+local function wakeOne(wakeKey)
+  if redis.call('LLEN', wakeKey) == 0 then redis.call('LPUSH', wakeKey, '1') end
+end
+
+local function readyCount(waitKey)
+  local n = redis.call('LLEN', waitKey)
+  for _, level in ipairs(redis.call('SMEMBERS', waitKey .. ':levels')) do
+    n = n + redis.call('LLEN', waitKey .. ':p' .. level)
+  end
+  return n
+end

@@ -1,0 +1,218 @@
+/**
+ * One run of one fetched task, from its message to a committed outcome: parse and check the
+ * message (dead-letter what cannot run), hold to the task's rate limit, run the handler with
+ * its context and time limits, then commit SUCCESS, RETRY or FAILURE with the lease token.
+ *
+ * A run is settled once: by its handler's outcome, or earlier by terminate (revoke), by its hard
+ * time limit, or by shutdown giving it back. Settling frees the worker's slot; whatever the
+ * handler does after that is not committed.
+ */
+import type { EngineLogger } from '../common/engine-logger.js';
+import { parseEnvelope, type TaskEnvelope } from '../common/envelope.js';
+import {
+  SoftTimeLimitExceeded,
+  TaskRevokedError,
+  TimeLimitExceeded,
+  UnknownTaskError,
+  type RemoteErrorInfo,
+} from '../common/errors.js';
+import { toJson } from '../common/json.js';
+import type { Broker, FetchedTask, Outcome } from '../broker/broker.js';
+import { toErrorInfo } from './error-info.js';
+import { RunningTaskContext } from './running-task-context.js';
+import { RetryRequest, type TaskLogger } from './task-context.js';
+import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
+
+/** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
+export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
+
+/** Celery's default budget for self.retry() on a task without a retry policy: 3 retries. */
+const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
+
+export interface RunSettings {
+  resultTtlSec: number;
+  /** Defaults for tasks that set none. */
+  softTimeLimitMs?: number;
+  timeLimitMs?: number;
+}
+
+export interface RunDeps {
+  broker: Broker;
+  handlers: TaskHandlerLookup;
+  settings: RunSettings;
+  logger: EngineLogger;
+  taskLogger: (taskName: string, id: string) => TaskLogger;
+  workerId: string;
+}
+
+export class TaskRun {
+  readonly controller = new AbortController();
+  /** Resolves when the run is settled and its slot is free. */
+  readonly done: Promise<void>;
+  private settled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private freeSlot!: () => void;
+
+  constructor(
+    readonly task: FetchedTask,
+    private readonly deps: RunDeps,
+  ) {
+    this.done = new Promise<void>((resolve) => (this.freeSlot = resolve));
+  }
+
+  /** Runs to the end; never rejects (Redis errors are logged: the lease brings the task back). */
+  async run(): Promise<void> {
+    try {
+      await this.execute();
+    } catch (err) {
+      this.deps.logger.error(`Task ${this.task.id}: could not record its outcome: ${(err as Error).message}`);
+      this.settle();
+    }
+  }
+
+  /** Revoke with terminate: abort the handler and end the task REVOKED now. */
+  async terminate(reason: string): Promise<void> {
+    await this.settleWith(async () => {
+      this.controller.abort(new TaskRevokedError(this.task.id, reason));
+      const error = JSON.stringify({ name: 'TaskRevokedError', message: reason });
+      await this.commit({ state: 'REVOKED', errorJson: error });
+    });
+  }
+
+  /** Shutdown after the grace period: abort the handler and put the task back on its queue at once. */
+  async giveBack(): Promise<void> {
+    await this.settleWith(async () => {
+      this.controller.abort(new Error('Worker shutting down: the task goes back to its queue'));
+      await this.deps.broker.release(this.task);
+    });
+  }
+
+  private async execute(): Promise<void> {
+    const { task } = this;
+    if (task.body === '') {
+      return this.settleWith(() => this.deadLetter('message-missing', 'the task has no message body in Redis'));
+    }
+    let envelope: TaskEnvelope;
+    try {
+      envelope = parseEnvelope(task.body);
+    } catch (err) {
+      return this.settleWith(() => this.deadLetter('malformed', (err as Error).message));
+    }
+    const handler = this.deps.handlers.get(envelope.task);
+    if (!handler) {
+      return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));
+    }
+    if (handler.rateLimit && task.reservation === 0) {
+      const slot = await this.deps.broker.reserveRateSlot(task.queue, envelope.task, handler.rateLimit.intervalMs);
+      // Over the limit: wait for the reserved slot in the delayed set, not in this worker.
+      if (slot > Date.now()) return this.settleWith(() => this.deps.broker.defer(task, Math.ceil(slot)));
+    }
+    this.armTimeLimits(handler);
+
+    const ctx = new RunningTaskContext(
+      {
+        id: task.id,
+        name: envelope.task,
+        queue: task.queue,
+        attempt: task.delivery,
+        retries: task.retries,
+        signal: this.controller.signal,
+        logger: this.deps.taskLogger(envelope.task, task.id),
+      },
+      (metaJson) => this.deps.broker.progress(task, metaJson),
+    );
+    let resultJson: string;
+    try {
+      const value: unknown = await handler.invoke(envelope.args, ctx);
+      resultJson = toJson(value === undefined ? null : value, 'The result');
+    } catch (err) {
+      return this.settleWith(() => this.failed(handler, err));
+    }
+    await this.settleWith(() => this.commit({ state: 'SUCCESS', resultJson }, handler.ignoreResult));
+  }
+
+  private armTimeLimits(handler: TaskHandler): void {
+    const soft = handler.softTimeLimitMs ?? this.deps.settings.softTimeLimitMs;
+    const hard = handler.timeLimitMs ?? this.deps.settings.timeLimitMs;
+    if (soft !== undefined) {
+      this.timers.push(setTimeout(() => this.controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    }
+    if (hard !== undefined) {
+      this.timers.push(
+        setTimeout(() => {
+          const error = new TimeLimitExceeded(hard);
+          void this.settleWith(async () => {
+            this.controller.abort(error);
+            await this.commit({ state: 'FAILURE', errorJson: JSON.stringify(this.finalError(toErrorInfo(error))) });
+          }).catch((err: unknown) => this.deps.logger.error(`Task ${this.task.id}: ${(err as Error).message}`));
+        }, hard),
+      );
+    }
+  }
+
+  /** A run failed: retry it within its budget, or record the failure (and dead-letter it if asked). */
+  private async failed(handler: TaskHandler, thrown: unknown): Promise<void> {
+    const { task } = this;
+    const request = thrown instanceof RetryRequest ? thrown.options : undefined;
+    const cause = request ? (request.error ?? new Error('Retry requested by the task')) : thrown;
+    const error = toErrorInfo(cause);
+    const policy = handler.retry;
+    const budget = policy?.max ?? (request ? DEFAULT_MAX_RETRIES : 0);
+    const wanted = request !== undefined || (policy?.retries(cause) ?? false);
+    if (wanted && task.retries < budget) {
+      const delay = request?.countdown ?? policy?.delayFor(task.retries + 1) ?? DEFAULT_RETRY_DELAY_MS;
+      const scheduled = await this.deps.broker.retry(task, Date.now() + delay, JSON.stringify(error));
+      if (!scheduled) this.lostLease();
+      return;
+    }
+    const final = this.finalError(error);
+    if (wanted && policy?.deadLetter) {
+      return this.deadLetter('retries-exhausted', `${error.name}: ${error.message}`, final);
+    }
+    await this.commit({ state: 'FAILURE', errorJson: JSON.stringify(final) });
+  }
+
+  private finalError(error: RemoteErrorInfo): RemoteErrorInfo {
+    return { ...error, attempts: this.task.delivery, retries: this.task.retries };
+  }
+
+  private async commit(outcome: Outcome, ignoreResult = false): Promise<void> {
+    const { broker, settings } = this.deps;
+    if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, ignoreResult))) this.lostLease();
+  }
+
+  private lostLease(): void {
+    this.deps.logger.warn(`Task ${this.task.id}: its lease was taken over by another delivery; this run's outcome is dropped`);
+  }
+
+  /** Records a dead letter; the caller settles the run. */
+  private async deadLetter(reason: DeadLetterReason, detail: string, error?: RemoteErrorInfo): Promise<void> {
+    const { task, deps } = this;
+    deps.logger.warn(`Task ${task.id} in queue ${task.queue} dead-lettered (${reason}): ${detail}`);
+    const entry = { id: task.id, queue: task.queue, reason, detail, message: task.body, at: Date.now(), worker: deps.workerId };
+    const recorded = error ?? {
+      name: reason === 'unknown-task' ? 'UnknownTaskError' : 'MalformedMessageError',
+      message: `Dead-lettered (${reason}): ${detail}`,
+    };
+    await deps.broker.deadLetter(task, JSON.stringify(entry), JSON.stringify(recorded), deps.settings.resultTtlSec);
+  }
+
+  /** Runs `last` only if nothing settled the run before, then frees the slot. */
+  private async settleWith(last: () => Promise<unknown>): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      await last();
+    } finally {
+      this.settle();
+    }
+  }
+
+  private settle(): void {
+    this.settled = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    this.freeSlot();
+  }
+}
