@@ -11,6 +11,9 @@ import type { ConnectionSpec } from './connection/connection-spec.js';
 import { RedisConnections } from './connection/redis-connections.js';
 import { whenReady } from './connection/when-ready.js';
 import { Producer } from './producer/producer.js';
+import { TaskHandle, type RevokeOptions, type RevokeResult } from './client/task-handle.js';
+import type { Schedule } from './scheduler/schedule.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import type { TaskHandlerLookup } from './worker/task-handler.js';
 import { Worker, type TaskLoggerFactory, type WorkerSettings } from './worker/worker.js';
 
@@ -23,6 +26,8 @@ export interface EngineOptions {
   sendTimeoutMs?: number;
   /** Largest message a send accepts. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /** Seconds final states are kept (for revocations written here). Default one day. */
+  resultTtlSec?: number;
 }
 
 export class TaskQueueEngine {
@@ -45,6 +50,17 @@ export class TaskQueueEngine {
       (ms) => whenReady(this.connections.commands, ms, this.connections.where),
       this.connections.where,
     );
+  }
+
+  /** Revokes a task (see TaskHandle.revoke). */
+  revoke(queue: string, id: string, options: RevokeOptions = {}): Promise<RevokeResult> {
+    const reason = options.reason ?? 'revoked';
+    return this.broker.revoke(queue, id, reason, options.terminate === true, this.options.resultTtlSec ?? 86_400);
+  }
+
+  /** A handle on a task in a known queue. */
+  handle<R>(id: string, locateQueue: () => Promise<string>): TaskHandle<R> {
+    return new TaskHandle<R>(id, locateQueue, this.backend, (queue, taskId, options) => this.revoke(queue, taskId, options));
   }
 
   /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */
@@ -78,6 +94,10 @@ export class TaskQueueEngine {
     );
     this.workers.add(worker);
     return worker;
+  }
+
+  createScheduler(schedules: readonly Schedule[], queueOf: (task: string) => string | undefined, logger: EngineLogger): Scheduler {
+    return new Scheduler(schedules, this.broker, this.producer, queueOf, logger);
   }
 
   /** Stops workers (they drain first), then closes every connection. */

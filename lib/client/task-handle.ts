@@ -13,6 +13,18 @@ export interface ResultOptions {
   timeout?: number;
 }
 
+export interface RevokeOptions {
+  /** Also abort the task if it is running: its ctx.signal fires, it ends REVOKED and its slot is freed. */
+  terminate?: boolean;
+  /** Why; recorded as the REVOKED reason. Default 'revoked'. */
+  reason?: string;
+}
+
+/** 'revoked': it will never run; 'running': it runs (terminated if asked); 'final': it had already finished. */
+export type RevokeResult = 'revoked' | 'running' | 'final';
+
+export type Revoker = (queue: string, id: string, options: RevokeOptions) => Promise<RevokeResult>;
+
 export class TaskHandle<R = unknown> {
   /** State changes, starting with the current state and completing after a final one. */
   readonly events$: Observable<TaskEvent>;
@@ -21,6 +33,7 @@ export class TaskHandle<R = unknown> {
     readonly id: string,
     private readonly locateQueue: () => Promise<string>,
     private readonly backend: ResultBackend,
+    private readonly revoker: Revoker,
   ) {
     this.events$ = defer(() => from(this.locateQueue())).pipe(switchMap((queue) => this.backend.events(queue, id)));
   }
@@ -50,6 +63,14 @@ export class TaskHandle<R = unknown> {
     if (s.state === 'FAILURE' || s.state === 'REVOKED') return s.error;
     if (s.state === 'SUCCESS') return s.result;
     return s.progress;
+  }
+
+  /**
+   * Revokes the task from any process (Celery's revoke): a pending or delayed task never runs;
+   * with { terminate: true } a running one is aborted and ends REVOKED.
+   */
+  async revoke(options: RevokeOptions = {}): Promise<RevokeResult> {
+    return this.revoker(await this.locateQueue(), this.id, options);
   }
 
   /** The task's return value; rejects with TaskFailedError, TaskRevokedError or TaskTimeoutError. */

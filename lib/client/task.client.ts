@@ -11,7 +11,7 @@ import type { ResolvedTaskQueueOptions } from '../module/task-queue-options.inte
 import type { SendOptions } from '../producer/send-options.js';
 import { TaskRegistry } from '../registry/task.registry.js';
 import type { TaskArgs, TaskMethodName, TaskResult } from './call-types.js';
-import { TaskHandle } from './task-handle.js';
+import type { RevokeOptions, RevokeResult, TaskHandle } from './task-handle.js';
 
 export interface BulkTask {
   name: string;
@@ -62,13 +62,19 @@ export class TaskClient {
     return this.handle<TaskResult<T[K]>>(sent.id, { queue: sent.queue });
   }
 
+  /** Revokes a task by id (see TaskHandle.revoke). */
+  revoke(id: string, options: RevokeOptions & HandleOptions = {}): Promise<RevokeResult> {
+    const { queue, ...revokeOptions } = options;
+    return this.handle(id, queue === undefined ? {} : { queue }).revoke(revokeOptions);
+  }
+
   /** A handle on any task by id (Celery's AsyncResult(id)). An unknown id reads as PENDING. */
   handle<R = unknown>(id: string, options: HandleOptions = {}): TaskHandle<R> {
     const { queue } = options;
     if (queue !== undefined) {
       this.engine.broker.keys(queue); // validates the name
       const known = Promise.resolve(queue);
-      return new TaskHandle<R>(id, () => known, this.engine.backend);
+      return this.engine.handle<R>(id, () => known);
     }
     let found: string | undefined;
     const locate = async (): Promise<string> => {
@@ -82,6 +88,6 @@ export class TaskClient {
       found = candidates[index];
       return found as string;
     };
-    return new TaskHandle<R>(id, locate, this.engine.backend);
+    return this.engine.handle<R>(id, locate);
   }
 }

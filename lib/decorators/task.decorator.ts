@@ -6,6 +6,7 @@
  *   @Task({ name, queue })           -> a name and a default queue
  */
 import { TASK_METADATA } from '../module/task-queue.constants.js';
+import type { ScheduleOptions } from '../scheduler/schedule.js';
 import type { RetryOptions } from '../worker/retry-policy.js';
 
 export interface TaskOptions {
@@ -17,6 +18,14 @@ export interface TaskOptions {
   ignoreResult?: boolean;
   /** Retry failed runs with backoff; see RetryOptions. No retries when left out. */
   retry?: RetryOptions;
+  /** Milliseconds after which ctx.signal aborts with SoftTimeLimitExceeded (the task may clean up). */
+  softTimeLimit?: number;
+  /** Milliseconds after which the run ends FAILURE with TimeLimitExceeded and its slot is freed. */
+  timeLimit?: number;
+  /** At most this many starts per second, minute or hour across all workers: '100/s', '10/m', '5/h'. */
+  rateLimit?: string;
+  /** Send this task periodically (every worker may run the scheduler; each tick is sent once). */
+  schedule?: ScheduleOptions | ScheduleOptions[];
 }
 
 export function Task(nameOrOptions?: string | TaskOptions): MethodDecorator {

@@ -2,7 +2,13 @@
 import { InvalidOptionsError, InvalidQueueNameError } from '../common/errors.js';
 import { assertQueueName } from '../broker/keys.js';
 import { assertConnectionSpec } from '../connection/connection-spec.js';
-import type { ResolvedTaskQueueOptions, TaskQueueModuleOptions, WorkerOptions } from './task-queue-options.interface.js';
+import type {
+  ResolvedTaskQueueOptions,
+  ResolvedWorkerOptions,
+  ScheduleEntry,
+  TaskQueueModuleOptions,
+  WorkerOptions,
+} from './task-queue-options.interface.js';
 
 const KNOWN = new Set([
   'connection',
@@ -13,9 +19,20 @@ const KNOWN = new Set([
   'sendTimeout',
   'maxPayloadBytes',
   'worker',
+  'schedules',
   'isGlobal',
 ]);
-const KNOWN_WORKER = new Set(['concurrency', 'queues', 'shutdownGraceMs', 'leaseMs', 'maxDeliveries']);
+const KNOWN_WORKER = new Set([
+  'concurrency',
+  'queues',
+  'shutdownGraceMs',
+  'leaseMs',
+  'maxDeliveries',
+  'queueConcurrency',
+  'softTimeLimit',
+  'timeLimit',
+  'scheduler',
+]);
 
 export function resolveOptions(input: TaskQueueModuleOptions | undefined): ResolvedTaskQueueOptions {
   if (typeof input !== 'object' || input === null) {
@@ -40,6 +57,7 @@ export function resolveOptions(input: TaskQueueModuleOptions | undefined): Resol
     sendTimeout: integer(input.sendTimeout, 'sendTimeout', 5_000, 1),
     maxPayloadBytes: integer(input.maxPayloadBytes, 'maxPayloadBytes', 1_048_576, 256),
     worker: resolveWorkerOptions(input.worker === undefined ? {} : input.worker, defaultQueue, 'worker.'),
+    schedules: resolveSchedules(input.schedules),
   };
 }
 
@@ -48,8 +66,8 @@ export function resolveWorkerOptions(
   input: WorkerOptions,
   defaultQueue: string,
   path: string,
-  base?: Required<WorkerOptions>,
-): Required<WorkerOptions> {
+  base?: ResolvedWorkerOptions,
+): ResolvedWorkerOptions {
   if (typeof input !== 'object' || input === null) throw new InvalidOptionsError(path.replace(/\.$/, ''), 'must be an object');
   rejectUnknown(input, KNOWN_WORKER, path);
   const queues = input.queues ?? base?.queues ?? [defaultQueue];
@@ -62,7 +80,45 @@ export function resolveWorkerOptions(
     shutdownGraceMs: integer(input.shutdownGraceMs, `${path}shutdownGraceMs`, base?.shutdownGraceMs ?? 30_000, 0),
     leaseMs: integer(input.leaseMs, `${path}leaseMs`, base?.leaseMs ?? 30_000, 1_000),
     maxDeliveries: integer(input.maxDeliveries, `${path}maxDeliveries`, base?.maxDeliveries ?? 5, 1),
+    queueConcurrency: queueLimits(input.queueConcurrency, `${path}queueConcurrency`) ?? base?.queueConcurrency ?? {},
+    ...optionalInteger(input.softTimeLimit ?? base?.softTimeLimit, `${path}softTimeLimit`, 'softTimeLimit'),
+    ...optionalInteger(input.timeLimit ?? base?.timeLimit, `${path}timeLimit`, 'timeLimit'),
+    scheduler: flag(input.scheduler, `${path}scheduler`, base?.scheduler ?? true),
   };
+}
+
+function queueLimits(value: unknown, option: string): Record<string, number> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError(option, 'must be an object of queue name -> concurrency, e.g. { reports: 2 }');
+  }
+  const limits: Record<string, number> = {};
+  for (const [queue, limit] of Object.entries(value)) {
+    limits[queueName(queue, `${option}.${queue}`)] = integer(limit, `${option}.${queue}`, 1, 1);
+  }
+  return limits;
+}
+
+function optionalInteger<K extends string>(value: unknown, option: string, key: K): Partial<Record<K, number>> {
+  if (value === undefined) return {};
+  return { [key]: integer(value, option, 0, 1) } as Partial<Record<K, number>>;
+}
+
+function flag(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError(option, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function resolveSchedules(value: unknown): ScheduleEntry[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidOptionsError('schedules', 'must be an array of { task, cron | every, ... }');
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null || typeof (entry as ScheduleEntry).task !== 'string') {
+      throw new InvalidOptionsError(`schedules[${i}].task`, 'must name the task to send');
+    }
+    return entry as ScheduleEntry;
+  });
 }
 
 function integer(value: unknown, option: string, fallback: number, min: number): number {

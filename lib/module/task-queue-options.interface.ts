@@ -1,5 +1,6 @@
 /** The options of TaskQueueModule.forRoot() / forRootAsync(). */
 import type { RedisOptions } from 'ioredis';
+import type { ScheduleOptions } from '../scheduler/schedule.js';
 
 export interface WorkerOptions {
   /** Tasks run at once per worker process. Default 10. */
@@ -12,6 +13,33 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** A message handed to workers more often than this (a poison message that kills them) is dead-lettered. Default 5. */
   maxDeliveries?: number;
+  /** At most this many running tasks from one queue, e.g. { reports: 2 }; the others share the rest. */
+  queueConcurrency?: Record<string, number>;
+  /** Default softTimeLimit (ms) of tasks that set none. */
+  softTimeLimit?: number;
+  /** Default timeLimit (ms) of tasks that set none. */
+  timeLimit?: number;
+  /** Run the periodic scheduler in this worker. Default true. */
+  scheduler?: boolean;
+}
+
+/** WorkerOptions with defaults filled in. */
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  queues: string[];
+  shutdownGraceMs: number;
+  leaseMs: number;
+  maxDeliveries: number;
+  queueConcurrency: Record<string, number>;
+  softTimeLimit?: number;
+  timeLimit?: number;
+  scheduler: boolean;
+}
+
+/** A periodic schedule given in the module options rather than on a @Task(). */
+export interface ScheduleEntry extends ScheduleOptions {
+  /** The task's name. */
+  task: string;
 }
 
 export interface TaskQueueModuleOptions {
@@ -30,6 +58,8 @@ export interface TaskQueueModuleOptions {
   /** Largest task message (arguments included) a send accepts, in bytes. Default 1 048 576 (1 MiB). */
   maxPayloadBytes?: number;
   worker?: WorkerOptions;
+  /** Periodic schedules, besides those declared with @Task({ schedule }). */
+  schedules?: ScheduleEntry[];
 }
 
 export interface ResolvedTaskQueueOptions {
@@ -40,5 +70,6 @@ export interface ResolvedTaskQueueOptions {
   startupTimeout: number;
   sendTimeout: number;
   maxPayloadBytes: number;
-  worker: Required<WorkerOptions>;
+  worker: ResolvedWorkerOptions;
+  schedules: ScheduleEntry[];
 }

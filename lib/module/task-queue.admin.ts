@@ -1,6 +1,6 @@
 /**
- * Operations on queues rather than on single tasks: the dead-letter stores (list, requeue,
- * purge). Injectable anywhere, like TaskClient.
+ * Operations on queues rather than on single tasks: pause and resume, and the dead-letter
+ * stores (list, requeue, purge). Injectable anywhere, like TaskClient.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeadLetterQueue } from '../broker/dead-letters.js';
@@ -14,6 +14,20 @@ export class TaskQueueAdmin {
     private readonly engine: TaskQueueEngine,
     @Inject(TASK_QUEUE_OPTIONS) private readonly options: ResolvedTaskQueueOptions,
   ) {}
+
+  /** No worker takes tasks from a paused queue; sending to it still works. */
+  async pause(queue: string = this.options.defaultQueue): Promise<void> {
+    await this.engine.broker.pause(queue);
+  }
+
+  /** Lets workers take tasks from the queue again, waking one at once. */
+  async resume(queue: string = this.options.defaultQueue): Promise<void> {
+    await this.engine.broker.resume(queue);
+  }
+
+  async isPaused(queue: string = this.options.defaultQueue): Promise<boolean> {
+    return this.engine.broker.isPaused(queue);
+  }
 
   /** The dead-letter store of a queue (the default queue when left out). */
   deadLetters(queue: string = this.options.defaultQueue): DeadLetterQueue {

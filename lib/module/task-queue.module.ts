@@ -34,6 +34,7 @@ import { TaskQueueAdmin } from './task-queue.admin.js';
           defaultQueue: o.defaultQueue,
           sendTimeoutMs: o.sendTimeout,
           maxPayloadBytes: o.maxPayloadBytes,
+          resultTtlSec: o.resultTtl,
           logger: new Logger('TaskQueue'),
         }),
       inject: [TASK_QUEUE_OPTIONS],

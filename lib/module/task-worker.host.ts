@@ -6,6 +6,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TaskQueueEngine } from '../engine.js';
 import { TaskRegistry } from '../registry/task.registry.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Worker } from '../worker/worker.js';
 import { resolveWorkerOptions } from './resolve-options.js';
 import { TASK_QUEUE_OPTIONS } from './task-queue.constants.js';
@@ -14,6 +15,7 @@ import type { ResolvedTaskQueueOptions, WorkerOptions } from './task-queue-optio
 @Injectable()
 export class TaskWorkerHost implements BeforeApplicationShutdown {
   private worker: Worker | undefined;
+  private scheduler: Scheduler | undefined;
 
   constructor(
     private readonly engine: TaskQueueEngine,
@@ -37,14 +39,30 @@ export class TaskWorkerHost implements BeforeApplicationShutdown {
     await this.engine.ping(this.options.startupTimeout);
     this.worker = this.engine.createWorker(
       this.registry,
-      { ...settings, resultTtlSec: this.options.resultTtl },
+      {
+        queues: settings.queues,
+        concurrency: settings.concurrency,
+        queueConcurrency: settings.queueConcurrency,
+        leaseMs: settings.leaseMs,
+        shutdownGraceMs: settings.shutdownGraceMs,
+        maxDeliveries: settings.maxDeliveries,
+        resultTtlSec: this.options.resultTtl,
+        ...(settings.softTimeLimit !== undefined ? { softTimeLimitMs: settings.softTimeLimit } : {}),
+        ...(settings.timeLimit !== undefined ? { timeLimitMs: settings.timeLimit } : {}),
+      },
       (name, id) => new Logger(`${name}#${id}`),
     );
     await this.worker.start();
+    const schedules = this.registry.schedules();
+    if (settings.scheduler && schedules.length > 0) {
+      this.scheduler = this.engine.createScheduler(schedules, (task) => this.registry.get(task)?.queue, new Logger('TaskScheduler'));
+      await this.scheduler.start();
+    }
   }
 
   /** Stops fetching and drains running tasks (see WorkerOptions.shutdownGraceMs). */
   async stop(): Promise<void> {
+    this.scheduler?.stop();
     await this.worker?.close();
   }
 

@@ -83,11 +83,17 @@ export class Producer {
     return results;
   }
 
-  private build({ task, args, options = {}, queueOfTask }: SendRequest): { id: string; queue: string; item: EnqueueItem } {
+  /** The queue a send goes to when it names none. */
+  queueFor(queueOfTask: string | undefined, queue?: string): string {
+    return queue ?? queueOfTask ?? this.defaultQueue;
+  }
+
+  /** Checks a request and builds its message, without sending it. */
+  build({ task, args, options = {}, queueOfTask }: SendRequest): { id: string; queue: string; item: EnqueueItem } {
     if (typeof task !== 'string' || task.length === 0) throw new InvalidArgumentError('The task name', 'must be a non-empty string');
     if (!Array.isArray(args)) throw new InvalidArgumentError('args', "must be an array of the task's arguments");
     assertJsonSerializable(args, 'args');
-    const queue = options.queue ?? queueOfTask ?? this.defaultQueue;
+    const queue = this.queueFor(queueOfTask, options.queue);
     this.broker.keys(queue); // validates the queue name
     const id = options.taskId ?? randomUUID();
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) {

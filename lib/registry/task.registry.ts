@@ -3,7 +3,9 @@
  * Users may inject it to list what is registered; the worker looks handlers up here.
  */
 import { Injectable } from '@nestjs/common';
-import { DuplicateTaskError, InvalidArgumentError } from '../common/errors.js';
+import { DuplicateTaskError, InvalidArgumentError, InvalidOptionsError } from '../common/errors.js';
+import { Schedule, type ScheduleOptions } from '../scheduler/schedule.js';
+import { parseRateLimit } from './rate-limit.js';
 import { RetryPolicy, type RetryOptions } from '../worker/retry-policy.js';
 import type { TaskContext } from '../worker/task-context.js';
 import type { TaskHandler, TaskHandlerLookup } from '../worker/task-handler.js';
@@ -21,6 +23,9 @@ export interface TaskRegistration {
   name: string;
   ignoreResult?: boolean;
   retry?: RetryOptions;
+  softTimeLimit?: number;
+  timeLimit?: number;
+  rateLimit?: string;
   queue: string | undefined;
   instance: object;
   className: string;
@@ -32,12 +37,19 @@ export interface TaskRegistration {
 @Injectable()
 export class TaskRegistry implements TaskHandlerLookup {
   private readonly tasks = new Map<string, RegisteredTask>();
+  private readonly declaredSchedules: Schedule[] = [];
 
   register(r: TaskRegistration): void {
     const existing = this.tasks.get(r.name);
     if (existing) {
       throw new DuplicateTaskError(r.name, `${existing.className}.${existing.methodName}`, `${r.className}.${r.methodName}`);
     }
+    const where = `@Task('${r.name}')`;
+    const limits = {
+      ...optionalMs(r.softTimeLimit, `${where} softTimeLimit`, 'softTimeLimitMs'),
+      ...optionalMs(r.timeLimit, `${where} timeLimit`, 'timeLimitMs'),
+      ...(r.rateLimit !== undefined ? { rateLimit: parseRateLimit(r.rateLimit, `${where} rateLimit`) } : {}),
+    };
     const method = (r.instance as Record<string, (...args: unknown[]) => unknown>)[r.methodName];
     const argCount = r.takesContext ? (r.parameterCount ?? 1) - 1 : undefined;
     this.tasks.set(r.name, {
@@ -47,7 +59,8 @@ export class TaskRegistry implements TaskHandlerLookup {
       methodName: r.methodName,
       takesContext: r.takesContext,
       ignoreResult: r.ignoreResult === true,
-      ...(r.retry ? { retry: new RetryPolicy(r.retry, `@Task('${r.name}') retry`) } : {}),
+      ...(r.retry ? { retry: new RetryPolicy(r.retry, `${where} retry`) } : {}),
+      ...limits,
       invoke(args: unknown[], ctx: TaskContext): unknown {
         if (argCount === undefined) return method.apply(r.instance, args);
         // The context goes in its declared place, however many arguments the sender passed.
@@ -73,8 +86,27 @@ export class TaskRegistry implements TaskHandlerLookup {
     return [...this.tasks.values()];
   }
 
+  /** Periodic schedules declared with @Task({ schedule }). */
+  schedules(): Schedule[] {
+    return [...this.declaredSchedules];
+  }
+
+  addSchedule(task: string, options: ScheduleOptions, where: string): void {
+    const name = options.name ?? task;
+    if (this.declaredSchedules.some((s) => s.name === name)) {
+      throw new InvalidOptionsError(`${where}.name`, `"${name}" names two schedules: give each its own name`);
+    }
+    this.declaredSchedules.push(new Schedule(name, task, options, where));
+  }
+
   /** Queues named by registered tasks (not counting the default queue). */
   queues(): string[] {
     return [...new Set(this.all().flatMap((t) => (t.queue ? [t.queue] : [])))];
   }
+}
+
+function optionalMs<K extends string>(value: number | undefined, option: string, key: K): Partial<Record<K, number>> {
+  if (value === undefined) return {};
+  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionsError(option, `must be a positive integer of milliseconds, got ${String(value)}`);
+  return { [key]: value } as Partial<Record<K, number>>;
 }

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { TaskQueueEngine } from '../../../lib/engine.js';
-import { TaskHandle } from '../../../lib/client/task-handle.js';
 import type { TaskHandler } from '../../../lib/worker/task-handler.js';
 import { capturingLogger, quietLogger, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
 
@@ -21,7 +20,7 @@ describe('engine round trip', () => {
     );
     worker.start();
     const sent = await engine.producer.send('add', [2, 3]);
-    const handle = new TaskHandle<number>(sent.id, async () => sent.queue, engine.backend);
+    const handle = engine.handle<number>(sent.id, async () => sent.queue);
     await expect(handle.result({ timeout: 5_000 })).resolves.toBe(5);
     expect(await handle.state()).toBe('SUCCESS');
   });

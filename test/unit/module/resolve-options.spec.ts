@@ -39,7 +39,16 @@ describe('resolveOptions', () => {
       startupTimeout: 10_000,
       sendTimeout: 5_000,
       maxPayloadBytes: 1_048_576,
-      worker: { concurrency: 10, queues: ['default'], shutdownGraceMs: 30_000, leaseMs: 30_000, maxDeliveries: 5 },
+      worker: {
+        concurrency: 10,
+        queues: ['default'],
+        shutdownGraceMs: 30_000,
+        leaseMs: 30_000,
+        maxDeliveries: 5,
+        queueConcurrency: {},
+        scheduler: true,
+      },
+      schedules: [],
     });
   });
 
@@ -62,7 +71,16 @@ describe('resolveOptions', () => {
       startupTimeout: 1,
       sendTimeout: 250,
       maxPayloadBytes: 4_096,
-      worker: { concurrency: 3, queues: ['reports'], shutdownGraceMs: 0, leaseMs: 1_000, maxDeliveries: 2 },
+      worker: {
+        concurrency: 3,
+        queues: ['reports'],
+        shutdownGraceMs: 0,
+        leaseMs: 1_000,
+        maxDeliveries: 2,
+        queueConcurrency: {},
+        scheduler: true,
+      },
+      schedules: [],
     });
   });
 
@@ -168,7 +186,7 @@ describe('resolveOptions', () => {
 });
 
 describe('resolveWorkerOptions', () => {
-  const base = { concurrency: 4, queues: ['reports'], shutdownGraceMs: 5_000, leaseMs: 10_000, maxDeliveries: 7 };
+  const base = { concurrency: 4, queues: ['reports'], shutdownGraceMs: 5_000, leaseMs: 10_000, maxDeliveries: 7, queueConcurrency: {}, scheduler: true };
 
   it('falls back to the defaults and the default queue', () => {
     expect(resolveWorkerOptions({}, 'default', '')).toEqual({
@@ -177,7 +195,19 @@ describe('resolveWorkerOptions', () => {
       shutdownGraceMs: 30_000,
       leaseMs: 30_000,
       maxDeliveries: 5,
+      queueConcurrency: {},
+      scheduler: true,
     });
+  });
+
+  it('reads per-queue limits, time-limit defaults and the scheduler switch', () => {
+    expect(
+      resolveWorkerOptions({ queueConcurrency: { reports: 2 }, softTimeLimit: 500, timeLimit: 1_000, scheduler: false }, 'default', ''),
+    ).toMatchObject({ queueConcurrency: { reports: 2 }, softTimeLimit: 500, timeLimit: 1_000, scheduler: false });
+    expect(invalid(() => resolveWorkerOptions({ queueConcurrency: { 'a:b': 2 } }, 'default', '')).option).toBe('queueConcurrency.a:b');
+    expect(invalid(() => resolveWorkerOptions({ queueConcurrency: { a: 0 } }, 'default', '')).option).toBe('queueConcurrency.a');
+    expect(invalid(() => resolveWorkerOptions({ timeLimit: -1 }, 'default', '')).option).toBe('timeLimit');
+    expect(invalid(() => resolveWorkerOptions({ scheduler: 'yes' as never }, 'default', '')).option).toBe('scheduler');
   });
 
   it('falls back to the base (the module options) for what the overrides leave out', () => {
