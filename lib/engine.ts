@@ -10,6 +10,7 @@ import { ResultBackend } from './backend/result-backend.js';
 import type { ConnectionSpec } from './connection/connection-spec.js';
 import { RedisConnections } from './connection/redis-connections.js';
 import { whenReady } from './connection/when-ready.js';
+import { guarded, toTaskQueueError } from './connection/redis-errors.js';
 import { Producer } from './producer/producer.js';
 import { TaskHandle, type RevokeOptions, type RevokeResult } from './client/task-handle.js';
 import type { Schedule } from './scheduler/schedule.js';
@@ -40,9 +41,9 @@ export class TaskQueueEngine {
 
   constructor(readonly options: EngineOptions) {
     this.connections = new RedisConnections(options.connection, options.logger);
-    this.broker = new Broker(this.connections.commands, options.prefix);
+    this.broker = new Broker(this.connections.commands, options.prefix, this.connections.where);
     this.subscriber = new EventSubscriber(() => this.connections.events);
-    this.backend = new ResultBackend(this.connections.commands, this.broker, this.subscriber);
+    this.backend = new ResultBackend(this.connections.commands, this.broker, this.subscriber, this.connections.where);
     this.producer = new Producer(
       this.broker,
       options.defaultQueue,
@@ -55,7 +56,8 @@ export class TaskQueueEngine {
   /** Revokes a task (see TaskHandle.revoke). */
   revoke(queue: string, id: string, options: RevokeOptions = {}): Promise<RevokeResult> {
     const reason = options.reason ?? 'revoked';
-    return this.broker.revoke(queue, id, reason, options.terminate === true, this.options.resultTtlSec ?? 86_400);
+    const ttl = this.options.resultTtlSec ?? 86_400;
+    return guarded(this.connections.where, this.broker.revoke(queue, id, reason, options.terminate === true, ttl));
   }
 
   /** A handle on a task in a known queue. */
@@ -68,15 +70,18 @@ export class TaskQueueEngine {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RedisUnavailableError(this.connections.where, `no answer within ${timeoutMs} ms`)),
+        () => {
+          const last = this.connections.lastError;
+          const cause = `no answer within ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`;
+          reject(new RedisUnavailableError(this.connections.where, cause));
+        },
         timeoutMs,
       );
     });
     try {
       await Promise.race([this.connections.commands.ping(), timeout]);
     } catch (err) {
-      if (err instanceof RedisUnavailableError) throw err;
-      throw new RedisUnavailableError(this.connections.where, (err as Error).message);
+      throw toTaskQueueError(err, this.connections.where);
     } finally {
       clearTimeout(timer);
     }

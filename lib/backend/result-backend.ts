@@ -8,6 +8,7 @@ import { ClosedError, type RemoteErrorInfo } from '../common/errors.js';
 import { Observable, type Subscriber } from 'rxjs';
 import { isFinalState, isTaskState, type TaskState } from '../common/task-state.js';
 import type { Broker } from '../broker/broker.js';
+import { guarded, toTaskQueueError } from '../connection/redis-errors.js';
 import type { EventSubscriber } from './event-subscriber.js';
 import { decodeSnapshot, SNAPSHOT_FIELDS, type TaskSnapshot } from './task-snapshot.js';
 
@@ -30,15 +31,16 @@ export class ResultBackend {
     private readonly redis: Redis,
     private readonly broker: Broker,
     private readonly subscriber: EventSubscriber,
+    private readonly where: string,
   ) {}
 
   async read(queue: string, id: string): Promise<TaskSnapshot> {
-    const values = await this.redis.hmget(this.broker.keys(queue).task(id), ...SNAPSHOT_FIELDS);
+    const values = await guarded(this.where, this.redis.hmget(this.broker.keys(queue).task(id), ...SNAPSHOT_FIELDS));
     return decodeSnapshot(id, queue, values);
   }
 
   async exists(queue: string, id: string): Promise<boolean> {
-    return (await this.redis.exists(this.broker.keys(queue).task(id))) === 1;
+    return (await guarded(this.where, this.redis.exists(this.broker.keys(queue).task(id)))) === 1;
   }
 
   /**
@@ -86,7 +88,7 @@ export class ResultBackend {
         chain = chain.then(async () => {
           emit(isFinalState(event.state) ? finalEvent(await this.read(queue, id), event.state) : event);
         });
-        chain.catch((err: unknown) => subscriber.error(err));
+        chain.catch((err: unknown) => subscriber.error(toTaskQueueError(err, this.where)));
       };
 
       this.subscriber
@@ -109,7 +111,7 @@ export class ResultBackend {
             if (state && STATE_RANK[state] >= STATE_RANK[snapshot.state]) onMessage(m);
           }
         })
-        .catch((err: unknown) => subscriber.error(err));
+        .catch((err: unknown) => subscriber.error(toTaskQueueError(err, this.where)));
 
       return () => {
         closed = true;

@@ -3,6 +3,7 @@
  * one Lua script (see scripts/*.lua for the keys each one touches). Nobody else writes queue keys.
  */
 import type { Redis } from 'ioredis';
+import { guarded } from '../connection/redis-errors.js';
 import { DeadLetterQueue } from './dead-letters.js';
 import { QueueKeys } from './keys.js';
 import { scripts } from './lua-script.js';
@@ -57,6 +58,8 @@ export class Broker {
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
+    /** Where Redis is (no credentials), for errors. */
+    private readonly where = 'Redis',
   ) {}
 
   keys(queue: string): QueueKeys {
@@ -101,7 +104,13 @@ export class Broker {
 
   /** Reserves the next start slot of a rate-limited task: epoch ms, now or later. */
   async reserveRateSlot(queue: string, task: string, intervalMs: number, now = Date.now()): Promise<number> {
-    const reply = await scripts.rateLimit.run(this.redis, [this.keys(queue).rateLimit(task)], [now, intervalMs]);
+    const reply = await scripts.rateLimit.run(this.redis, [this.keys(queue).rateLimit(task)], [now, intervalMs, 'reserve']);
+    return Number(reply);
+  }
+
+  /** Records the start of a rate-limited task: 0 when it may start now, else the epoch ms to wait for. */
+  async claimRateStart(queue: string, task: string, intervalMs: number, now = Date.now()): Promise<number> {
+    const reply = await scripts.rateLimit.run(this.redis, [this.keys(queue).rateLimit(task)], [now, intervalMs, 'start']);
     return Number(reply);
   }
 
@@ -128,21 +137,21 @@ export class Broker {
   }
 
   async pause(queue: string): Promise<void> {
-    await this.redis.set(this.keys(queue).paused, '1');
+    await guarded(this.where, this.redis.set(this.keys(queue).paused, '1'));
   }
 
   /** Resumes a paused queue and wakes a worker at once. */
   async resume(queue: string): Promise<void> {
     const k = this.keys(queue);
-    await this.redis.multi().del(k.paused).lpush(k.wake, '1').ltrim(k.wake, 0, 0).exec();
+    await guarded(this.where, this.redis.multi().del(k.paused).lpush(k.wake, '1').ltrim(k.wake, 0, 0).exec());
   }
 
   async isPaused(queue: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys(queue).paused)) === 1;
+    return (await guarded(this.where, this.redis.exists(this.keys(queue).paused))) === 1;
   }
 
   deadLetters(queue: string): DeadLetterQueue {
-    return new DeadLetterQueue(this.redis, this.keys(queue));
+    return new DeadLetterQueue(this.redis, this.keys(queue), this.where);
   }
 
   /** Returns, per item, whether it was enqueued (false: a task with that id already exists). */
@@ -198,7 +207,7 @@ export class Broker {
     return Number(reply) >= 0;
   }
 
-  /** Commits a final outcome; false when the lease was lost and another delivery owns the task. */
+  /** Commits a final outcome; false when the lease was lost and another delivery owns the task (true if already recorded). */
   async complete(
     task: FetchedTask,
     outcome: Outcome,
@@ -213,7 +222,7 @@ export class Broker {
       [k.task(task.id), k.active],
       [task.id, task.token, outcome.state, field, payload, now, resultTtlSec, k.events(task.id), ignoreResult ? '1' : '0'],
     );
-    return reply === 1;
+    return reply === 1 || reply === 2;
   }
 
   async progress(task: FetchedTask, metaJson: string): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from './keys.js';
+import { guarded } from '../connection/redis-errors.js';
 import { scripts } from './lua-script.js';
 
 export interface DeadLetter {
@@ -32,6 +33,7 @@ export class DeadLetterQueue {
   constructor(
     private readonly redis: Redis,
     private readonly keys: QueueKeys,
+    private readonly where: string,
   ) {}
 
   get queue(): string {
@@ -39,16 +41,16 @@ export class DeadLetterQueue {
   }
 
   async count(): Promise<number> {
-    return this.redis.zcard(this.keys.deadIndex);
+    return guarded(this.where, this.redis.zcard(this.keys.deadIndex));
   }
 
   /** Oldest first. */
   async list(options: ListOptions = {}): Promise<DeadLetter[]> {
     const offset = options.offset ?? 0;
     const limit = options.limit ?? 100;
-    const ids = await this.redis.zrange(this.keys.deadIndex, offset, offset + limit - 1);
+    const ids = await guarded(this.where, this.redis.zrange(this.keys.deadIndex, offset, offset + limit - 1));
     if (ids.length === 0) return [];
-    const raw = await this.redis.hmget(this.keys.dead, ...ids);
+    const raw = await guarded(this.where, this.redis.hmget(this.keys.dead, ...ids));
     return raw.flatMap((entry, i) => (entry ? [decode(ids[i] as string, this.keys.queue, entry)] : []));
   }
 
@@ -63,7 +65,7 @@ export class DeadLetterQueue {
     let requeued = 0;
     let offset = 0;
     for (;;) {
-      const ids = await this.redis.zrange(this.keys.deadIndex, offset, offset + REQUEUE_BATCH - 1);
+      const ids = await guarded(this.where, this.redis.zrange(this.keys.deadIndex, offset, offset + REQUEUE_BATCH - 1));
       if (ids.length === 0) return requeued;
       const results = await this.requeueIds(ids);
       requeued += results.filter((r) => r === 1).length;
@@ -74,16 +76,18 @@ export class DeadLetterQueue {
 
   /** Deletes every dead letter of the queue; returns how many there were. */
   async purge(): Promise<number> {
-    const replies = await this.redis.multi().zcard(this.keys.deadIndex).del(this.keys.dead, this.keys.deadIndex).exec();
+    const replies = await guarded(
+      this.where,
+      this.redis.multi().zcard(this.keys.deadIndex).del(this.keys.dead, this.keys.deadIndex).exec(),
+    );
     return Number(replies?.[0]?.[1] ?? 0);
   }
 
   private async requeueIds(ids: readonly string[]): Promise<number[]> {
     const k = this.keys;
-    return (await scripts.requeueDead.run(
-      this.redis,
-      [k.dead, k.deadIndex, k.wait, k.wake],
-      [k.taskPrefix, k.eventPrefix, Date.now(), ...ids],
+    return (await guarded(
+      this.where,
+      scripts.requeueDead.run(this.redis, [k.dead, k.deadIndex, k.wait, k.wake], [k.taskPrefix, k.eventPrefix, Date.now(), ...ids]),
     )) as number[];
   }
 }

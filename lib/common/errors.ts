@@ -18,6 +18,7 @@ export type TaskQueueErrorCode =
   | 'TIME_LIMIT'
   | 'TASK_NOT_FOUND'
   | 'REDIS_UNAVAILABLE'
+  | 'REDIS_ERROR'
   | 'MALFORMED_MESSAGE'
   | 'CLOSED';
 
@@ -175,8 +176,16 @@ export class RedisUnavailableError extends TaskQueueError {
   constructor(where: string, cause: string) {
     super(
       'REDIS_UNAVAILABLE',
-      `Redis is not reachable at ${where}: ${cause}. Check that Redis is running and that the "connection" option points to it.`,
+      `Redis at ${where} cannot be used: ${cause}. Check that Redis is running, that the "connection" option ` +
+        `points to it, and its credentials and TLS settings.`,
     );
+  }
+}
+
+/** Redis answered a command with an error (other than being unreachable). */
+export class RedisCommandError extends TaskQueueError {
+  constructor(where: string, cause: string) {
+    super('REDIS_ERROR', `Redis at ${where} answered with an error: ${cause}`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { EngineLogger } from '../common/engine-logger.js';
 import { type ConnectionSpec, describeConnection } from './connection-spec.js';
+import { forgetCredentials } from './redis-errors.js';
 
 type Role = 'commands' | 'events' | 'blocking';
 
@@ -13,6 +14,8 @@ export class RedisConnections {
   private readonly clients = new Map<Role, Redis>();
   private closed = false;
   readonly where: string;
+  /** The last connection error seen, to say why Redis could not be reached. */
+  lastError: string | undefined;
 
   constructor(
     readonly spec: ConnectionSpec,
@@ -73,6 +76,8 @@ export class RedisConnections {
     client = typeof this.spec === 'string' ? new Redis(this.spec, options) : new Redis({ ...this.spec, ...options });
     let reported = false;
     client.on('error', (err: Error) => {
+      forgetCredentials(err);
+      this.lastError = err.message;
       // ioredis reconnects by itself; say so once per outage, not once per attempt.
       if (reported) return;
       reported = true;

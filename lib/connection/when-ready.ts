@@ -6,25 +6,20 @@
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../common/errors.js';
 
+/** One pending 'ready' wait per client, however many sends wait on it. */
+const readyWaits = new WeakMap<Redis, Promise<void>>();
+
 export function whenReady(client: Redis, ms: number, where: string): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new RedisUnavailableError(where, 'the connection was closed'));
   if (client.status === 'wait') client.connect().catch(() => undefined); // lazyConnect: first use
-  return new Promise<void>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-    };
-    const onReady = () => {
-      done();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new RedisUnavailableError(where, `no connection within ${ms} ms`));
-    }, ms);
-    client.once('ready', onReady);
-  });
+  let ready = readyWaits.get(client);
+  if (!ready) {
+    ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    readyWaits.set(client, ready);
+    void ready.then(() => readyWaits.delete(client));
+  }
+  return within(ready, ms, () => new RedisUnavailableError(where, `no connection within ${ms} ms`));
 }
 
 /** Rejects with RedisUnavailableError when `work` takes longer than `ms`. */

@@ -2,6 +2,7 @@
 import { InvalidOptionsError, InvalidQueueNameError } from '../common/errors.js';
 import { assertQueueName } from '../broker/keys.js';
 import { assertConnectionSpec } from '../connection/connection-spec.js';
+import { threadConnection } from '../worker/lease-keeper.js';
 import type {
   ResolvedTaskQueueOptions,
   ResolvedWorkerOptions,
@@ -43,6 +44,15 @@ export function resolveOptions(input: TaskQueueModuleOptions | undefined): Resol
     throw new InvalidOptionsError('connection', 'is required: a redis:// URL or ioredis options');
   }
   assertConnectionSpec(input.connection);
+  try {
+    threadConnection(input.connection);
+  } catch (err) {
+    throw new InvalidOptionsError(
+      'connection',
+      `holds something a worker's lease-keeper thread cannot receive (${(err as Error).message}); ` +
+        `pass plain options (strings, numbers, Buffers for TLS certificates)`,
+    );
+  }
   const prefix = input.prefix ?? 'tq';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,32}$/.test(prefix)) {
     throw new InvalidOptionsError('prefix', 'must be 1-32 characters from A-Z a-z 0-9 _ . : -');

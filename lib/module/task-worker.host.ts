@@ -4,6 +4,7 @@
  * an app that never starts it only sends.
  */
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { toTaskQueueError } from '../connection/redis-errors.js';
 import { TaskQueueEngine } from '../engine.js';
 import { TaskRegistry } from '../registry/task.registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -37,7 +38,7 @@ export class TaskWorkerHost implements BeforeApplicationShutdown {
     if (this.worker) return;
     const settings = resolveWorkerOptions(overrides, this.options.defaultQueue, '', this.options.worker);
     await this.engine.ping(this.options.startupTimeout);
-    this.worker = this.engine.createWorker(
+    const worker = this.engine.createWorker(
       this.registry,
       {
         queues: settings.queues,
@@ -52,7 +53,13 @@ export class TaskWorkerHost implements BeforeApplicationShutdown {
       },
       (name, id) => new Logger(`${name}#${id}`),
     );
-    await this.worker.start();
+    try {
+      await worker.start();
+    } catch (err) {
+      await worker.close().catch(() => undefined);
+      throw toTaskQueueError(err, this.engine.connections.where);
+    }
+    this.worker = worker;
     const schedules = this.registry.schedules();
     if (settings.scheduler && schedules.length > 0) {
       this.scheduler = this.engine.createScheduler(schedules, (task) => this.registry.get(task)?.queue, new Logger('TaskScheduler'));

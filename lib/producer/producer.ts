@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ENVELOPE_VERSION, type TaskEnvelope } from '../common/envelope.js';
 import { InvalidArgumentError, PayloadTooLargeError, RedisUnavailableError } from '../common/errors.js';
+import { guarded } from '../connection/redis-errors.js';
 import { within } from '../connection/when-ready.js';
 import { assertJsonSerializable } from '../common/json.js';
 import type { Broker, EnqueueItem } from '../broker/broker.js';
@@ -65,11 +66,14 @@ export class Producer {
     const left = Math.max(this.limits.sendTimeoutMs - (Date.now() - started), 1);
     const ids = results.map((r) => r.id);
     await within(
-      Promise.all(
+      guarded(
+        this.where,
+        Promise.all(
         [...byQueue].map(async ([queue, group]) => {
           const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
           group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
         }),
+        ),
       ),
       left,
       () =>

@@ -9,11 +9,16 @@ import type { ConnectionSpec } from '../connection/connection-spec.js';
 export class LeaseKeeper {
   private readonly thread: Thread;
 
-  constructor(connection: ConnectionSpec, leaseMs: number, onError: (err: Error) => void) {
+  constructor(connection: ConnectionSpec, leaseMs: number, onError: (err: Error) => void, onReady?: () => void) {
     this.thread = new Thread(new URL('./lease-keeper.thread.mjs', import.meta.url), {
-      workerData: { connection: cloneable(connection), leaseMs, intervalMs: Math.max(Math.floor(leaseMs / 3), 50) },
+      workerData: { connection: threadConnection(connection), leaseMs, intervalMs: Math.max(Math.floor(leaseMs / 3), 50) },
     });
     this.thread.on('error', onError);
+    // The thread's own Redis trouble (refused login, TLS) is said here, where logging happens.
+    this.thread.on('message', (message: { op?: string; error?: string }) => {
+      if (message.op === 'error') onError(new Error(message.error ?? 'unknown error'));
+      if (message.op === 'ready') onReady?.();
+    });
     // The thread must not keep a finished process alive.
     this.thread.unref();
   }
@@ -32,8 +37,22 @@ export class LeaseKeeper {
   }
 }
 
-/** Functions (a retryStrategy, say) cannot cross to a thread; the thread uses ioredis' defaults for them. */
-function cloneable(connection: ConnectionSpec): ConnectionSpec {
+/**
+ * The connection spec as the lease-keeper thread gets it. Functions (a retryStrategy, a
+ * tls.checkServerIdentity) cannot cross to a thread: they are left out, at any depth, and the
+ * thread uses ioredis' and Node's defaults for them. Throws when something else cannot be copied.
+ */
+export function threadConnection(connection: ConnectionSpec): ConnectionSpec {
   if (typeof connection === 'string') return connection;
-  return Object.fromEntries(Object.entries(connection).filter(([, value]) => typeof value !== 'function'));
+  const copy = withoutFunctions(connection) as ConnectionSpec;
+  structuredClone(copy); // throws DataCloneError for what a thread cannot receive
+  return copy;
+}
+
+function withoutFunctions(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (Array.isArray(value)) return value.filter((v) => typeof v !== 'function').map(withoutFunctions);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (typeof v !== 'function') out[key] = withoutFunctions(v);
+  return out;
 }

@@ -80,6 +80,16 @@ export class TaskRun {
     });
   }
 
+  /**
+   * Another delivery of this task came back to this worker (this run's lease ran out): stop
+   * this run without committing anything; the new delivery owns the task.
+   */
+  abandon(): void {
+    void this.settleWith(async () => {
+      this.controller.abort(new Error('The lease of this run ran out and the task was delivered again'));
+    });
+  }
+
   /** Shutdown after the grace period: abort the handler and put the task back on its queue at once. */
   async giveBack(): Promise<void> {
     await this.settleWith(async () => {
@@ -103,11 +113,7 @@ export class TaskRun {
     if (!handler) {
       return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));
     }
-    if (handler.rateLimit && task.reservation === 0) {
-      const slot = await this.deps.broker.reserveRateSlot(task.queue, envelope.task, handler.rateLimit.intervalMs);
-      // Over the limit: wait for the reserved slot in the delayed set, not in this worker.
-      if (slot > Date.now()) return this.settleWith(() => this.deps.broker.defer(task, Math.ceil(slot)));
-    }
+    if (handler.rateLimit && !(await this.holdRateLimit(envelope.task, handler.rateLimit.intervalMs))) return;
     this.armTimeLimits(handler);
 
     const ctx = new RunningTaskContext(
@@ -130,6 +136,28 @@ export class TaskRun {
       return this.settleWith(() => this.failed(handler, err));
     }
     await this.settleWith(() => this.commit({ state: 'SUCCESS', resultJson }, handler.ignoreResult));
+  }
+
+  /**
+   * Waits for this task's turn under its rate limit. A task without a slot reserves one; if it
+   * is later, the task waits for it in the delayed set (false: this run is over). At its slot it
+   * records its start, first waiting here for the few ms by which an earlier slot's task ran late.
+   */
+  private async holdRateLimit(name: string, intervalMs: number): Promise<boolean> {
+    const { broker } = this.deps;
+    const { task } = this;
+    if (task.reservation === 0) {
+      const slot = await broker.reserveRateSlot(task.queue, name, intervalMs);
+      if (slot > Date.now()) {
+        await this.settleWith(() => broker.defer(task, Math.ceil(slot)));
+        return false;
+      }
+    }
+    for (;;) {
+      const waitUntil = await broker.claimRateStart(task.queue, name, intervalMs);
+      if (waitUntil === 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(waitUntil - Date.now(), 1)));
+    }
   }
 
   private armTimeLimits(handler: TaskHandler): void {

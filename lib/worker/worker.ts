@@ -34,6 +34,12 @@ export interface WorkerSettings extends RunSettings {
   maxBlockMs?: number;
 }
 
+interface NextDue {
+  /** Epoch ms; +Infinity when nothing is delayed. */
+  at: number;
+  queue?: string;
+}
+
 export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 
 export class Worker {
@@ -71,8 +77,15 @@ export class Worker {
 
   async start(): Promise<void> {
     if (this.loopDone) return;
-    this.leases = new LeaseKeeper(this.connections.spec, this.settings.leaseMs, (err) =>
-      this.logger.error(`Lease keeper thread failed: ${err.message}; running tasks may be delivered again`),
+    this.leases = new LeaseKeeper(
+      this.connections.spec,
+      this.settings.leaseMs,
+      (err) =>
+        this.logger.error(
+          `Lease keeper connection to ${this.connections.where}: ${err.message}; leases of running tasks ` +
+            `are not renewed, so they may be delivered again`,
+        ),
+      () => this.logger.log(`Lease keeper connection to ${this.connections.where} is back`),
     );
     // Subscribed before the first fetch, so no terminate for a task of ours can be missed.
     for (const queue of this.settings.queues) {
@@ -114,17 +127,8 @@ export class Worker {
           this.wakeSlot = undefined;
           continue;
         }
-        const nextDue = await this.fetchRound();
-        if (nextDue !== undefined && !this.stopping) {
-          const maxBlock = this.settings.maxBlockMs ?? 5_000;
-          const timeout = Math.min(Math.max(nextDue - Date.now(), 1), maxBlock);
-          this.blocked = true;
-          try {
-            await this.broker.waitForWork(this.connections.blocking, this.settings.queues, timeout);
-          } finally {
-            this.blocked = false;
-          }
-        }
+        const due = await this.fetchRound();
+        if (due !== undefined && !this.stopping) await this.waitForWork(due);
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
         failures = 0;
@@ -140,12 +144,34 @@ export class Worker {
   }
 
   /**
-   * Fetches from each queue in order into free slots. Returns when to wake up if nothing came
-   * (the earliest delayed task, or +Infinity), or undefined when tasks came.
+   * Blocks until new work is signalled or the earliest delayed task is due. Redis times out
+   * blocked clients only every 1/hz seconds (100 ms by default), too coarse for a due time, so
+   * a local timer wakes a worker of that queue on time instead, by pushing its wake marker.
    */
-  private async fetchRound(): Promise<number | undefined> {
+  private async waitForWork(due: NextDue): Promise<void> {
+    const maxBlock = this.settings.maxBlockMs ?? 5_000;
+    const wait = due.at - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    if (due.queue !== undefined && wait < maxBlock) {
+      const queue = due.queue;
+      timer = setTimeout(() => void this.broker.wake(queue).catch(() => undefined), Math.max(wait, 0));
+    }
+    this.blocked = true;
+    try {
+      await this.broker.waitForWork(this.connections.blocking, this.settings.queues, maxBlock);
+    } finally {
+      this.blocked = false;
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Fetches from each queue in order into free slots. Returns when (and in which queue) the
+   * earliest delayed task is due if nothing came, or undefined when tasks came.
+   */
+  private async fetchRound(): Promise<NextDue | undefined> {
     let got = 0;
-    let nextDue = Number.POSITIVE_INFINITY;
+    const next: NextDue = { at: Number.POSITIVE_INFINITY };
     let full = false;
     for (const queue of this.settings.queues) {
       const room = this.roomFor(queue);
@@ -160,7 +186,10 @@ export class Worker {
         maxDeliveries: this.settings.maxDeliveries,
         resultTtlSec: this.settings.resultTtlSec,
       });
-      if (result.nextDue !== null) nextDue = Math.min(nextDue, result.nextDue);
+      if (result.nextDue !== null && result.nextDue < next.at) {
+        next.at = result.nextDue;
+        next.queue = queue;
+      }
       for (const task of result.tasks) this.begin(task);
       got += result.tasks.length;
     }
@@ -171,7 +200,7 @@ export class Worker {
       this.wakeSlot = undefined;
       return undefined;
     }
-    return nextDue;
+    return next;
   }
 
   private roomFor(queue: string): number {
@@ -189,6 +218,8 @@ export class Worker {
 
   private begin(task: FetchedTask): void {
     const key = runKey(task.queue, task.id);
+    // Our own lease on it ran out (a long Redis outage) and it came back to us: one run at a time.
+    this.runs.get(key)?.abandon();
     const run = new TaskRun(task, {
       broker: this.broker,
       handlers: this.handlers,

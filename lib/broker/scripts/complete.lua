@@ -14,8 +14,11 @@
   ARGV[9] '1' to drop the task's hash on SUCCESS (the task ignores its result)
 
   A worker whose lease was taken over (its token no longer matches) cannot commit: returns 0.
+  Returns 2 when this very outcome is already recorded (a command resent after a reconnect).
 ]]
-if redis.call('HGET', KEYS[1], 'tok') ~= ARGV[2] then
+local fields = redis.call('HMGET', KEYS[1], 'tok', 'st')
+if fields[1] ~= ARGV[2] then
+  if not fields[1] and fields[2] == ARGV[3] then return 2 end
   return 0
 end
 redis.call('ZREM', KEYS[2], ARGV[1])

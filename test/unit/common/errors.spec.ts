@@ -10,6 +10,7 @@ import {
   NotATaskError,
   NotSerializableError,
   PayloadTooLargeError,
+  RedisCommandError,
   RedisUnavailableError,
   SoftTimeLimitExceeded,
   TimeLimitExceeded,
@@ -38,6 +39,7 @@ const cases: [string, TaskQueueError, string][] = [
   ['TaskRevokedError', new TaskRevokedError('id1', 'revoked by user'), 'TASK_REVOKED'],
   ['PayloadTooLargeError', new PayloadTooLargeError('echo', 2_000, 1_000), 'PAYLOAD_TOO_LARGE'],
   ['SoftTimeLimitExceeded', new SoftTimeLimitExceeded(1_000), 'SOFT_TIME_LIMIT'],
+  ['RedisCommandError', new RedisCommandError('redis://h:6379/0', 'ERR unknown command'), 'REDIS_ERROR'],
   ['TimeLimitExceeded', new TimeLimitExceeded(2_000), 'TIME_LIMIT'],
 ];
 
