@@ -86,7 +86,9 @@ export class ResultBackend {
         const event = parseEventMessage(id, message);
         if (!event) return;
         chain = chain.then(async () => {
-          emit(isFinalState(event.state) ? finalEvent(await this.read(queue, id), event.state) : event);
+          // A final event without its outcome (ignoreResult, say) is completed from the hash.
+          const complete = !isFinalState(event.state) || event.result !== undefined || event.error !== undefined;
+          emit(complete ? event : finalEvent(await this.read(queue, id), event.state));
         });
         chain.catch((err: unknown) => subscriber.error(toTaskQueueError(err, this.where)));
       };
@@ -139,16 +141,24 @@ const STATE_RANK: Record<TaskState, number> = {
   REVOKED: 3,
 };
 
-/** Event messages are "STATE" or "PROGRESS\n<meta JSON>" (see scripts/progress.lua). */
+/**
+ * Event messages are "STATE", or "STATE\n<JSON>" where the JSON is the progress meta (PROGRESS),
+ * the result (SUCCESS) or the error (FAILURE, REVOKED); see the PUBLISH calls in scripts/.
+ */
 export function parseEventMessage(id: string, message: string): TaskEvent | undefined {
   const newline = message.indexOf('\n');
   const state = newline < 0 ? message : message.slice(0, newline);
   if (!isTaskState(state)) return undefined;
   if (newline < 0) return { id, state };
+  let payload: unknown;
   try {
-    return { id, state, progress: JSON.parse(message.slice(newline + 1)) as unknown };
+    payload = JSON.parse(message.slice(newline + 1));
   } catch {
-    // Not written by progress.lua: someone else published on the channel. Ignore it.
+    // Not written by our scripts: someone else published on the channel. Ignore it.
     return undefined;
   }
+  if (state === 'PROGRESS') return { id, state, progress: payload };
+  if (state === 'SUCCESS') return { id, state, result: payload };
+  if (state === 'FAILURE' || state === 'REVOKED') return { id, state, error: payload as RemoteErrorInfo };
+  return { id, state };
 }

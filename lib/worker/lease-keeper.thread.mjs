@@ -29,15 +29,14 @@ redis.on('ready', () => {
 const held = new Map();
 
 parentPort.on('message', (message) => {
-  let ids = held.get(message.key);
-  if (message.op === 'add') {
-    if (!ids) held.set(message.key, (ids = new Map()));
-    ids.set(message.id, (ids.get(message.id) ?? 0) + 1);
-  } else if (message.op === 'remove' && ids) {
-    const left = (ids.get(message.id) ?? 1) - 1;
-    if (left > 0) ids.set(message.id, left);
-    else ids.delete(message.id);
-    if (ids.size === 0) held.delete(message.key);
+  if (message.op !== 'changes') return;
+  for (const [key, id, delta] of message.changes) {
+    let ids = held.get(key);
+    if (!ids) held.set(key, (ids = new Map()));
+    const count = (ids.get(id) ?? 0) + delta;
+    if (count > 0) ids.set(id, count);
+    else ids.delete(id);
+    if (ids.size === 0) held.delete(key);
   }
 });
 

@@ -8,6 +8,7 @@ import type { ConnectionSpec } from '../connection/connection-spec.js';
 
 export class LeaseKeeper {
   private readonly thread: Thread;
+  private pending: [key: string, id: string, delta: 1 | -1][] = [];
 
   constructor(connection: ConnectionSpec, leaseMs: number, onError: (err: Error) => void, onReady?: () => void) {
     this.thread = new Thread(new URL('./lease-keeper.thread.mjs', import.meta.url), {
@@ -24,12 +25,25 @@ export class LeaseKeeper {
   }
 
   hold(activeKey: string, id: string): void {
-    this.thread.postMessage({ op: 'add', key: activeKey, id });
+    this.queueChange(activeKey, id, 1);
   }
 
   release(activeKey: string, id: string): void {
-    this.thread.postMessage({ op: 'remove', key: activeKey, id });
+    this.queueChange(activeKey, id, -1);
   }
+
+  /** Changes of one tick travel in one message: posting to a thread costs more than a task's bookkeeping. */
+  private queueChange(key: string, id: string, delta: 1 | -1): void {
+    this.pending.push([key, id, delta]);
+    if (this.pending.length === 1) setImmediate(this.flush);
+  }
+
+  /** Sends queued changes now. Holds must reach the thread before a handler can block the loop. */
+  readonly flush = (): void => {
+    const changes = this.pending;
+    this.pending = [];
+    if (changes.length > 0) this.thread.postMessage({ op: 'changes', changes });
+  };
 
   /** Stops renewing at once: the thread holds nothing that needs a clean goodbye. */
   async close(): Promise<void> {

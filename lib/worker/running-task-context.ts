@@ -9,8 +9,9 @@ export interface RunningTaskFacts {
   queue: string;
   attempt: number;
   retries: number;
-  signal: AbortSignal;
-  logger: TaskLogger;
+  /** Made when first read: most tasks use neither. */
+  signal: () => AbortSignal;
+  logger: () => TaskLogger;
 }
 
 export class RunningTaskContext extends TaskContext {
@@ -19,11 +20,10 @@ export class RunningTaskContext extends TaskContext {
   readonly queue: string;
   readonly attempt: number;
   readonly retries: number;
-  readonly signal: AbortSignal;
-  readonly logger: TaskLogger;
+  private madeLogger: TaskLogger | undefined;
 
   constructor(
-    facts: RunningTaskFacts,
+    private readonly facts: RunningTaskFacts,
     private readonly report: (metaJson: string) => Promise<unknown>,
   ) {
     super();
@@ -32,8 +32,14 @@ export class RunningTaskContext extends TaskContext {
     this.queue = facts.queue;
     this.attempt = facts.attempt;
     this.retries = facts.retries;
-    this.signal = facts.signal;
-    this.logger = facts.logger;
+  }
+
+  get signal(): AbortSignal {
+    return this.facts.signal();
+  }
+
+  get logger(): TaskLogger {
+    return (this.madeLogger ??= this.facts.logger());
   }
 
   async progress(meta: unknown): Promise<void> {

@@ -47,12 +47,12 @@ export interface RunDeps {
 }
 
 export class TaskRun {
-  readonly controller = new AbortController();
   /** Resolves when the run is settled and its slot is free. */
   readonly done: Promise<void>;
   private settled = false;
   private timers: NodeJS.Timeout[] = [];
   private freeSlot!: () => void;
+  private abortController: AbortController | undefined;
 
   constructor(
     readonly task: FetchedTask,
@@ -61,7 +61,12 @@ export class TaskRun {
     this.done = new Promise<void>((resolve) => (this.freeSlot = resolve));
   }
 
-  /** Runs to the end; never rejects (Redis errors are logged: the lease brings the task back). */
+  /** Made on first use: most tasks never look at their signal, and most runs are never aborted. */
+  get controller(): AbortController {
+    return (this.abortController ??= new AbortController());
+  }
+
+  /** Runs to the end (the outcome committed); never rejects (Redis errors are logged: the lease brings the task back). */
   async run(): Promise<void> {
     try {
       await this.execute();
@@ -123,8 +128,8 @@ export class TaskRun {
         queue: task.queue,
         attempt: task.delivery,
         retries: task.retries,
-        signal: this.controller.signal,
-        logger: this.deps.taskLogger(envelope.task, task.id),
+        signal: () => this.controller.signal,
+        logger: () => this.deps.taskLogger(envelope.task, task.id),
       },
       (metaJson) => this.deps.broker.progress(task, metaJson),
     );
@@ -226,15 +231,21 @@ export class TaskRun {
     await deps.broker.deadLetter(task, JSON.stringify(entry), JSON.stringify(recorded), deps.settings.resultTtlSec);
   }
 
-  /** Runs `last` only if nothing settled the run before, then frees the slot. */
+  /**
+   * Runs `last` only if nothing settled the run before. The slot is freed as soon as `last` has
+   * issued its Redis call, not when the reply comes: the worker's next fetch then travels in the
+   * same round trip as this commit (ioredis auto-pipelining), and Redis runs them in that order.
+   */
   private async settleWith(last: () => Promise<unknown>): Promise<void> {
     if (this.settled) return;
     this.settled = true;
+    let issued: Promise<unknown>;
     try {
-      await last();
+      issued = last();
     } finally {
       this.settle();
     }
+    await issued;
   }
 
   private settle(): void {

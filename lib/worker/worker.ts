@@ -45,6 +45,7 @@ export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly runs = new Map<string, TaskRun>();
+  private readonly committing = new Set<Promise<void>>();
   private stopping = false;
   private loopDone: Promise<void> | undefined;
   private leases: LeaseKeeper | undefined;
@@ -114,6 +115,7 @@ export class Worker {
       this.logger.warn(`${this.runs.size} task(s) still running after ${grace} ms: aborting and requeueing them`);
       await Promise.all([...this.runs.values()].map((r) => r.giveBack().catch(() => undefined)));
     }
+    await settleWithin([...this.committing], 5_000);
     for (const stop of this.stopListening) stop();
     await this.leases?.close();
   }
@@ -190,7 +192,10 @@ export class Worker {
         next.at = result.nextDue;
         next.queue = queue;
       }
-      for (const task of result.tasks) this.begin(task);
+      const runs = result.tasks.map((task) => this.prepare(task));
+      // The lease keeper must know of these tasks before any handler runs: one may block the loop.
+      this.leases?.flush();
+      for (const run of runs) this.track(run.run());
       got += result.tasks.length;
     }
     if (got > 0) return undefined;
@@ -201,6 +206,12 @@ export class Worker {
       return undefined;
     }
     return next;
+  }
+
+  /** Outcomes still being committed after their slot was freed; shutdown waits for them. */
+  private track(committing: Promise<void>): void {
+    this.committing.add(committing);
+    void committing.then(() => this.committing.delete(committing));
   }
 
   private roomFor(queue: string): number {
@@ -216,7 +227,7 @@ export class Worker {
     return this.settings.queues.every((q) => this.roomFor(q) <= 0);
   }
 
-  private begin(task: FetchedTask): void {
+  private prepare(task: FetchedTask): TaskRun {
     const key = runKey(task.queue, task.id);
     // Our own lease on it ran out (a long Redis outage) and it came back to us: one run at a time.
     this.runs.get(key)?.abandon();
@@ -240,7 +251,7 @@ export class Worker {
         this.broker.wake(task.queue).catch(() => undefined);
       }
     });
-    void run.run();
+    return run;
   }
 
   /** Control messages are "terminate\n<id>\n<reason>" (see scripts/revoke.lua). */

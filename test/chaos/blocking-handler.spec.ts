@@ -50,12 +50,12 @@ describe('chaos: a handler that blocks the event loop longer than its lease', ()
       await sleep(250);
     }
 
-    const describe = async () => `${JSON.stringify(await readTasks(redis!, prefix, [id]))}\n${pool!.logs()}`;
-    await until(async () => (await readTasks(redis!, prefix, [id])).get(id)?.state === 'SUCCESS', 30_000, describe);
+    const explain = async () => `${JSON.stringify([...(await readTasks(redis!, prefix, [id]))])}\n${pool!.logs()}`;
+    await until(async () => (await readTasks(redis!, prefix, [id])).get(id)?.state === 'SUCCESS', 30_000, explain);
     await until(
       async () => [...(await readTasks(redis!, prefix, trickle)).values()].every((t) => t.state === 'SUCCESS'),
       10_000,
-      describe,
+      explain,
     );
 
     const task = (await readTasks(redis, prefix, [id])).get(id)!;
@@ -70,7 +70,7 @@ describe('chaos: a handler that blocks the event loop longer than its lease', ()
     expect(isRunning(blocked.child)).toBe(true);
     expect(task).toMatchObject({ state: 'SUCCESS', result: BLOCK_MS });
     expect(maxRunning).toBe(1);
-    expect(executions).toEqual([{ pid: blockedPid, ended: true }]);
+    expect(executions).toEqual([{ pid: blockedPid, run: expect.any(String), ended: true }]);
     expect(task.deliveries).toBe(1);
   }, 60_000);
 });

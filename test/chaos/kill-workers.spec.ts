@@ -42,7 +42,8 @@ describe('chaos: workers SIGKILLed while they run tasks', () => {
     const successEvents = new Map<string, number>();
     const channelPrefix = `${prefix}:{default}:ev:`;
     events.on('pmessage', (_p: string, channel: string, message: string) => {
-      if (message !== 'SUCCESS') return;
+      // Final events carry their outcome after a newline: "SUCCESS\n<result>".
+      if (message.split('\n', 1)[0] !== 'SUCCESS') return;
       const id = channel.slice(channelPrefix.length);
       successEvents.set(id, (successEvents.get(id) ?? 0) + 1);
     });

@@ -31,5 +31,6 @@ redis.call('HSET', KEYS[1], 'st', ARGV[3], ARGV[4], ARGV[5], 'dt', ARGV[6])
 redis.call('HDEL', KEYS[1], 'tok')
 local ttl = tonumber(ARGV[7])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-redis.call('PUBLISH', ARGV[8], ARGV[3])
+-- The outcome rides with the event, so a waiter needs no second read.
+redis.call('PUBLISH', ARGV[8], ARGV[3] .. '\n' .. ARGV[5])
 return 1

@@ -20,5 +20,5 @@ redis.call('HSET', KEYS[1], 'st', 'FAILURE', 'err', ARGV[3], 'dt', ARGV[4])
 redis.call('HDEL', KEYS[1], 'tok')
 local ttl = tonumber(ARGV[5])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-redis.call('PUBLISH', ARGV[6], 'FAILURE')
+redis.call('PUBLISH', ARGV[6], 'FAILURE\n' .. ARGV[3])
 return 1

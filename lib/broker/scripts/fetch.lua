@@ -74,7 +74,7 @@ local function finish(id, key, state, err)
   redis.call('HSET', key, 'st', state, 'dt', now, 'err', err)
   redis.call('HDEL', key, 'tok')
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-  redis.call('PUBLISH', ARGV[2] .. id, state)
+  redis.call('PUBLISH', ARGV[2] .. id, state .. '\n' .. err)
 end
 
 local function deadLetter(id, key, env, dlv)

@@ -30,5 +30,5 @@ redis.call('HSET', KEYS[1], 'st', 'REVOKED', 'err', err, 'dt', ARGV[3])
 redis.call('HDEL', KEYS[1], 'tok')
 local ttl = tonumber(ARGV[4])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-redis.call('PUBLISH', ARGV[5], 'REVOKED')
+redis.call('PUBLISH', ARGV[5], 'REVOKED\n' .. err)
 return 1

@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 
 export interface Execution {
   pid: number;
+  /** Unique per execution. */
+  run: string;
   ended: boolean;
 }
 
@@ -12,23 +14,30 @@ export interface Records {
   executions: Map<string, Execution[]>;
   /** task id -> most executions seen running at once */
   maxRunning: Map<string, number>;
+  /** Records that ioredis sent again after a reconnect (Redis had run them; the reply was lost). */
+  replayed: number;
 }
 
 export async function readRecords(redis: Redis, prefix: string): Promise<Records> {
   const k = `${prefix}:chaos:`;
   const [log, maxrun] = await Promise.all([redis.lrange(`${k}log`, 0, -1), redis.hgetall(`${k}maxrun`)]);
   const executions = new Map<string, Execution[]>();
+  let replayed = 0;
   for (const entry of log) {
-    const [kind, id, pid] = entry.split(' ') as [string, string, string];
+    const [kind, id, pid, run] = entry.split(' ') as [string, string, string, string];
+    if (kind === 'R') {
+      replayed++;
+      continue;
+    }
     const list = executions.get(id) ?? [];
-    if (kind === 'S') list.push({ pid: Number(pid), ended: false });
+    if (kind === 'S') list.push({ pid: Number(pid), run, ended: false });
     else {
-      const run = list.find((e) => e.pid === Number(pid) && !e.ended);
-      if (run) run.ended = true;
+      const started = list.find((e) => e.run === run);
+      if (started) started.ended = true;
     }
     executions.set(id, list);
   }
-  return { executions, maxRunning: new Map(Object.entries(maxrun).map(([id, n]) => [id, Number(n)])) };
+  return { replayed, executions, maxRunning: new Map(Object.entries(maxrun).map(([id, n]) => [id, Number(n)])) };
 }
 
 export interface TaskState {

@@ -3,9 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { settleWithin } from './time.js';
 
 const WORKER = fileURLToPath(new URL('../../fixtures/chaos-app/worker.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
+const READY_WITHIN_MS = 20_000;
 
 export interface WorkerEnv {
   REDIS_URL: string;
@@ -64,7 +66,9 @@ export class WorkerPool {
 
   async start(count: number): Promise<WorkerProc[]> {
     const started = Array.from({ length: count }, () => this.spawn());
-    await Promise.all(started.map((w) => w.ready));
+    if (!(await settleWithin(Promise.all(started.map((w) => w.ready)), READY_WITHIN_MS))) {
+      throw new Error(`workers not ready within ${READY_WITHIN_MS} ms\n${this.logs()}`);
+    }
     return started;
   }
 

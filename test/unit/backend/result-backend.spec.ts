@@ -42,3 +42,17 @@ describe('parseEventMessage', () => {
     expect(parseEventMessage('abc-123', 'STARTED')?.id).toBe('abc-123');
   });
 });
+
+describe('parseEventMessage with outcomes', () => {
+  it('carries the result of SUCCESS and the error of FAILURE or REVOKED', () => {
+    expect(parseEventMessage('t', 'SUCCESS\n{"n":8}')).toEqual({ id: 't', state: 'SUCCESS', result: { n: 8 } });
+    expect(parseEventMessage('t', 'SUCCESS\nnull')).toEqual({ id: 't', state: 'SUCCESS', result: null });
+    expect(parseEventMessage('t', 'FAILURE\n{"name":"E","message":"m"}')).toEqual({
+      id: 't',
+      state: 'FAILURE',
+      error: { name: 'E', message: 'm' },
+    });
+    expect(parseEventMessage('t', 'REVOKED\n{"name":"TaskRevokedError","message":"expired"}')?.error?.message).toBe('expired');
+    expect(parseEventMessage('t', 'SUCCESS')).toEqual({ id: 't', state: 'SUCCESS' });
+  });
+});
