@@ -25,10 +25,10 @@ export interface TaskSnapshot {
   doneAt?: Date;
 }
 
-export const SNAPSHOT_FIELDS = ['st', 'env', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt', 'rt', 'eta'] as const;
+export const SNAPSHOT_FIELDS = ['st', 'n', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt', 'rt', 'eta'] as const;
 
 export function decodeSnapshot(id: string, queue: string, values: (string | null)[]): TaskSnapshot {
-  const [st, env, res, err, prog, dlv, ct, stt, dt, rt, eta] = values;
+  const [st, name, res, err, prog, dlv, ct, stt, dt, rt, eta] = values;
   const snapshot: TaskSnapshot = {
     id,
     queue,
@@ -37,7 +37,7 @@ export function decodeSnapshot(id: string, queue: string, values: (string | null
     retries: rt ? Number(rt) : 0,
   };
   if (snapshot.state === 'RETRY' && eta) snapshot.nextRunAt = new Date(Number(eta));
-  if (env) snapshot.task = taskNameOf(env);
+  if (name) snapshot.task = name;
   if (res != null) snapshot.result = parseStored(res, 'result');
   if (err != null) snapshot.error = parseStored(err, 'error') as RemoteErrorInfo;
   if (prog != null) snapshot.progress = parseStored(prog, 'progress');
@@ -53,15 +53,5 @@ function parseStored(raw: string, what: string): unknown {
     return JSON.parse(raw);
   } catch {
     throw new MalformedMessageError(`the stored ${what} is not JSON: ${raw.slice(0, 100)}`);
-  }
-}
-
-function taskNameOf(body: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const name = (parsed as { task?: unknown } | null)?.task;
-    return typeof name === 'string' ? name : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { guarded } from '../connection/redis-errors.js';
+import { Completions } from './completions.js';
 import { DeadLetterQueue } from './dead-letters.js';
 import { QueueKeys } from './keys.js';
 import { scripts } from './lua-script.js';
@@ -18,6 +19,8 @@ export interface EnqueueItem {
   expires?: number;
   /** 0 (default) to 9; higher runs first. */
   priority?: number;
+  /** The task's name, kept in its hash once the message is gone. */
+  task: string;
 }
 
 export interface FetchedTask {
@@ -54,13 +57,16 @@ export type Outcome =
 
 export class Broker {
   private readonly keyCache = new Map<string, QueueKeys>();
+  private readonly completions: Completions;
 
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
     /** Where Redis is (no credentials), for errors. */
     private readonly where = 'Redis',
-  ) {}
+  ) {
+    this.completions = new Completions(redis, (queue) => this.keys(queue));
+  }
 
   keys(queue: string): QueueKeys {
     let keys = this.keyCache.get(queue);
@@ -85,7 +91,7 @@ export class Broker {
     const k = this.keys(queue);
     const reply = await scripts.revoke.run(
       this.redis,
-      [k.task(id), k.delayed],
+      [k.task(id), k.delayed, k.messages],
       [id, reason, Date.now(), resultTtlSec, k.events(id), terminate ? '1' : '0', k.control],
     );
     return reply === 1 ? 'revoked' : reply === 2 ? 'running' : 'final';
@@ -119,8 +125,8 @@ export class Broker {
     const k = this.keys(queue);
     const reply = await scripts.scheduleTick.run(
       this.redis,
-      [k.schedule(schedule), k.task(item.id), k.wait, k.wake],
-      [tick, item.id, item.body, now],
+      [k.schedule(schedule), k.task(item.id), k.wait, k.wake, k.messages],
+      [tick, item.id, item.body, now, item.task],
     );
     return reply === 1;
   }
@@ -158,8 +164,8 @@ export class Broker {
   async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
     const k = this.keys(queue);
     const args: (string | number)[] = [k.taskPrefix, now];
-    for (const item of items) args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0);
-    const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake], args)) as number[];
+    for (const item of items) args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0, item.task);
+    const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake, k.messages], args)) as number[];
     return reply.map((n) => n === 1);
   }
 
@@ -167,7 +173,7 @@ export class Broker {
     const k = this.keys(queue);
     const reply = (await scripts.fetch.run(
       this.redis,
-      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused],
+      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages],
       [
         k.taskPrefix,
         k.eventPrefix,
@@ -207,22 +213,17 @@ export class Broker {
     return Number(reply) >= 0;
   }
 
-  /** Commits a final outcome; false when the lease was lost and another delivery owns the task (true if already recorded). */
-  async complete(
-    task: FetchedTask,
-    outcome: Outcome,
-    resultTtlSec: number,
-    ignoreResult = false,
-    now = Date.now(),
-  ): Promise<boolean> {
-    const k = this.keys(task.queue);
-    const [field, payload] = outcome.state === 'SUCCESS' ? ['res', outcome.resultJson] : ['err', outcome.errorJson];
-    const reply = await scripts.complete.run(
-      this.redis,
-      [k.task(task.id), k.active],
-      [task.id, task.token, outcome.state, field, payload, now, resultTtlSec, k.events(task.id), ignoreResult ? '1' : '0'],
+  /**
+   * Commits a final outcome; false when the lease was lost and another delivery owns the task
+   * (true if this outcome was already recorded). Outcomes of one event-loop turn go together.
+   */
+  complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, ignoreResult = false): Promise<boolean> {
+    const payload = outcome.state === 'SUCCESS' ? outcome.resultJson : outcome.errorJson;
+    return this.completions.add(
+      task.queue,
+      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult },
+      resultTtlSec,
     );
-    return reply === 1 || reply === 2;
   }
 
   async progress(task: FetchedTask, metaJson: string): Promise<boolean> {
@@ -235,7 +236,7 @@ export class Broker {
     const k = this.keys(task.queue);
     await scripts.deadLetter.run(
       this.redis,
-      [k.task(task.id), k.active, k.dead, k.deadIndex],
+      [k.task(task.id), k.active, k.dead, k.deadIndex, k.messages],
       [task.id, entryJson, errorJson, now, resultTtlSec, k.events(task.id)],
     );
   }

@@ -87,7 +87,11 @@ export class DeadLetterQueue {
     const k = this.keys;
     return (await guarded(
       this.where,
-      scripts.requeueDead.run(this.redis, [k.dead, k.deadIndex, k.wait, k.wake], [k.taskPrefix, k.eventPrefix, Date.now(), ...ids]),
+      scripts.requeueDead.run(
+        this.redis,
+        [k.dead, k.deadIndex, k.wait, k.wake, k.messages],
+        [k.taskPrefix, k.eventPrefix, Date.now(), ...ids],
+      ),
     )) as number[];
   }
 }

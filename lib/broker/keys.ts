@@ -27,6 +27,11 @@ export class QueueKeys {
   readonly paused: string;
   /** Pub/sub channel on which workers of the queue hear control commands (terminate). */
   readonly control: string;
+  /**
+   * Message bodies of tasks not yet final: id -> envelope JSON (HASH). Kept apart from the task
+   * hashes so that those stay small enough for Redis' compact encoding (values <= 64 bytes).
+   */
+  readonly messages: string;
   /** Prefix of per-task hashes; the task id follows. */
   readonly taskPrefix: string;
   /** Prefix of per-task pub/sub channels; the task id follows. */
@@ -45,6 +50,7 @@ export class QueueKeys {
     this.dead = `${base}dead`;
     this.deadIndex = `${base}dead:index`;
     this.paused = `${base}paused`;
+    this.messages = `${base}msg`;
     this.control = `${base}control`;
     this.taskPrefix = `${base}t:`;
     this.eventPrefix = `${base}ev:`;

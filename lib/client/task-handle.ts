@@ -26,16 +26,21 @@ export type RevokeResult = 'revoked' | 'running' | 'final';
 export type Revoker = (queue: string, id: string, options: RevokeOptions) => Promise<RevokeResult>;
 
 export class TaskHandle<R = unknown> {
-  /** State changes, starting with the current state and completing after a final one. */
-  readonly events$: Observable<TaskEvent>;
+  private events: Observable<TaskEvent> | undefined;
 
   constructor(
     readonly id: string,
     private readonly locateQueue: () => Promise<string>,
     private readonly backend: ResultBackend,
     private readonly revoker: Revoker,
-  ) {
-    this.events$ = defer(() => from(this.locateQueue())).pipe(switchMap((queue) => this.backend.events(queue, id)));
+  ) {}
+
+  /** State changes, starting with the current state and completing after a final one. */
+  get events$(): Observable<TaskEvent> {
+    // Built on first use: most handles are never watched.
+    return (this.events ??= defer(() => from(this.locateQueue())).pipe(
+      switchMap((queue) => this.backend.events(queue, this.id)),
+    ));
   }
 
   /** The queue the task lives in. */

@@ -36,3 +36,50 @@ export async function within<T>(work: Promise<T>, ms: number, onTimeout: () => E
     clearTimeout(timer);
   }
 }
+
+/**
+ * Bounds many promises by one timer instead of one timer each (a send is a hot path): every
+ * tick of `resolutionMs` it rejects the ones past their deadline. A bound may be exceeded by up
+ * to one tick.
+ */
+export class Deadlines {
+  private readonly pending = new Set<{ deadline: number; expire: () => void }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly resolutionMs = 50) {}
+
+  bound<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline: Date.now() + ms, expire: () => reject(onTimeout()) };
+      this.pending.add(entry);
+      this.arm();
+      work.then(
+        (value) => {
+          this.pending.delete(entry);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.pending.delete(entry);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const entry of this.pending) {
+        if (entry.deadline > now) continue;
+        this.pending.delete(entry);
+        entry.expire();
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    }, this.resolutionMs);
+    this.timer.unref();
+  }
+}

@@ -2,11 +2,11 @@
  * Builds task messages and hands them to the broker. Arguments are checked to be JSON before
  * anything reaches Redis, so a bad argument fails the caller and never a worker.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ENVELOPE_VERSION, type TaskEnvelope } from '../common/envelope.js';
 import { InvalidArgumentError, PayloadTooLargeError, RedisUnavailableError } from '../common/errors.js';
 import { guarded } from '../connection/redis-errors.js';
-import { within } from '../connection/when-ready.js';
+import { Deadlines } from '../connection/when-ready.js';
 import { assertJsonSerializable } from '../common/json.js';
 import type { Broker, EnqueueItem } from '../broker/broker.js';
 import type { SendOptions } from './send-options.js';
@@ -33,6 +33,8 @@ export interface ProducerLimits {
 }
 
 export class Producer {
+  private readonly deadlines = new Deadlines();
+
   constructor(
     private readonly broker: Broker,
     private readonly defaultQueue: string,
@@ -64,25 +66,19 @@ export class Producer {
     const started = Date.now();
     await this.ready(this.limits.sendTimeoutMs);
     const left = Math.max(this.limits.sendTimeoutMs - (Date.now() - started), 1);
+    const sends = [...byQueue].map(async ([queue, group]) => {
+      const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
+      group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
+    });
     const ids = results.map((r) => r.id);
-    await within(
-      guarded(
+    const all: Promise<unknown> = sends.length === 1 ? (sends[0] as Promise<void>) : Promise.all(sends);
+    await this.deadlines.bound(guarded(this.where, all), left, () =>
+      new RedisUnavailableError(
         this.where,
-        Promise.all(
-        [...byQueue].map(async ([queue, group]) => {
-          const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
-          group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
-        }),
-        ),
+        `no answer to the send of ${ids.length === 1 ? `task ${ids[0]}` : `${ids.length} tasks`} within ` +
+          `${this.limits.sendTimeoutMs} ms. It may still be enqueued once Redis answers; sending again with the same ` +
+          `taskId never enqueues twice`,
       ),
-      left,
-      () =>
-        new RedisUnavailableError(
-          this.where,
-          `no answer to the send of ${ids.length === 1 ? `task ${ids[0]}` : `${ids.length} tasks`} within ` +
-            `${this.limits.sendTimeoutMs} ms. It may still be enqueued once Redis answers; sending again with the same ` +
-            `taskId never enqueues twice`,
-        ),
     );
     return results;
   }
@@ -99,7 +95,7 @@ export class Producer {
     assertJsonSerializable(args, 'args');
     const queue = this.queueFor(queueOfTask, options.queue);
     this.broker.keys(queue); // validates the queue name
-    const id = options.taskId ?? randomUUID();
+    const id = options.taskId ?? newTaskId();
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
       throw new InvalidArgumentError('Option taskId', 'must be a non-empty string of at most 200 characters');
     }
@@ -113,7 +109,7 @@ export class Producer {
     const body = JSON.stringify(envelope);
     const bytes = Buffer.byteLength(body);
     if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
-    return { id, queue, item: { id, body, due, expires, priority } };
+    return { id, queue, item: { id, body, due, expires, priority, task } };
   }
 }
 
@@ -145,4 +141,12 @@ function priorityOf(options: SendOptions): number {
   const p = options.priority ?? 0;
   if (!Number.isInteger(p) || p < 0 || p > 9) throw new InvalidArgumentError('Option priority', `must be an integer from 0 to 9, got ${String(p)}`);
   return p;
+}
+
+/**
+ * 128 random bits as 22 URL-safe characters: as unique as a UUID v4, and 14 bytes shorter in
+ * every key, list entry and message that carries it.
+ */
+function newTaskId(): string {
+  return randomBytes(16).toString('base64url');
 }

@@ -61,7 +61,7 @@ export class TaskRegistry implements TaskHandlerLookup {
       ignoreResult: r.ignoreResult === true,
       ...(r.retry ? { retry: new RetryPolicy(r.retry, `${where} retry`) } : {}),
       ...limits,
-      invoke(args: unknown[], ctx: TaskContext): unknown {
+      invoke(args: unknown[], ctx: TaskContext | undefined): unknown {
         if (argCount === undefined) return method.apply(r.instance, args);
         // The context goes in its declared place, however many arguments the sender passed.
         if (args.length > argCount) {

@@ -4,6 +4,8 @@ import type { TaskContext } from './task-context.js';
 
 export interface TaskHandler {
   readonly name: string;
+  /** false when the handler declares no TaskContext: none is made for it. Default true. */
+  readonly takesContext?: boolean;
   /** Drop the task's state and result once it succeeds (Celery's ignore_result); failures are kept. */
   readonly ignoreResult?: boolean;
   /** What to do when a run fails; no retries when left out. */
@@ -14,7 +16,7 @@ export interface TaskHandler {
   readonly timeLimitMs?: number;
   /** Starts of this task, across all workers, are at least this far apart. */
   readonly rateLimit?: { intervalMs: number };
-  invoke(args: unknown[], ctx: TaskContext): unknown;
+  invoke(args: unknown[], ctx: TaskContext | undefined): unknown;
 }
 
 export interface TaskHandlerLookup {

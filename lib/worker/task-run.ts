@@ -121,18 +121,22 @@ export class TaskRun {
     if (handler.rateLimit && !(await this.holdRateLimit(envelope.task, handler.rateLimit.intervalMs))) return;
     this.armTimeLimits(handler);
 
-    const ctx = new RunningTaskContext(
-      {
-        id: task.id,
-        name: envelope.task,
-        queue: task.queue,
-        attempt: task.delivery,
-        retries: task.retries,
-        signal: () => this.controller.signal,
-        logger: () => this.deps.taskLogger(envelope.task, task.id),
-      },
-      (metaJson) => this.deps.broker.progress(task, metaJson),
-    );
+    // Most tasks take no context: then none is made (it allocates; the hot path counts).
+    const ctx =
+      handler.takesContext === false
+        ? undefined
+        : new RunningTaskContext(
+            {
+              id: task.id,
+              name: envelope.task,
+              queue: task.queue,
+              attempt: task.delivery,
+              retries: task.retries,
+              signal: () => this.controller.signal,
+              logger: () => this.deps.taskLogger(envelope.task, task.id),
+            },
+            (metaJson) => this.deps.broker.progress(task, metaJson),
+          );
     let resultJson: string;
     try {
       const value: unknown = await handler.invoke(envelope.args, ctx);

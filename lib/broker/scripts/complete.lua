@@ -1,36 +1,51 @@
 --[[
-  complete: record a task's final outcome and end its lease, in one step.
+  complete: record the final outcomes of one or more tasks of a queue and end their leases, in
+  one step (a worker commits everything that finished in one turn of its event loop at once).
 
-  KEYS[1] task     HASH
-  KEYS[2] active   ZSET  id -> lease deadline ms
-  ARGV[1] id
-  ARGV[2] lease token the worker got at fetch
-  ARGV[3] final state (SUCCESS | FAILURE | REVOKED)
-  ARGV[4] field for the payload (res | err)
-  ARGV[5] payload JSON
-  ARGV[6] now (epoch ms)
-  ARGV[7] result ttl in seconds (0 = keep)
-  ARGV[8] event channel
-  ARGV[9] '1' to drop the task's hash on SUCCESS (the task ignores its result)
+  KEYS[1] active    ZSET  id -> lease deadline ms
+  KEYS[2] messages  HASH  id -> envelope JSON
+  ARGV[1] task key prefix
+  ARGV[2] event channel prefix
+  ARGV[3] now (epoch ms)
+  ARGV[4] result ttl in seconds (0 = keep)
+  ARGV[5..] groups of 5: id, lease token from the fetch, final state (SUCCESS | FAILURE |
+            REVOKED), payload JSON (the result, or the error), '1' to drop the task's hash on
+            SUCCESS (the task ignores its result)
 
-  A worker whose lease was taken over (its token no longer matches) cannot commit: returns 0.
-  Returns 2 when this very outcome is already recorded (a command resent after a reconnect).
+  Per task returns 1 committed, 0 not: a worker whose lease was taken over (its token no longer
+  matches) cannot commit; 2 when this very outcome is already recorded (a command resent after
+  a reconnect).
 ]]
-local fields = redis.call('HMGET', KEYS[1], 'tok', 'st')
-if fields[1] ~= ARGV[2] then
-  if not fields[1] and fields[2] == ARGV[3] then return 2 end
-  return 0
+local now, ttl = ARGV[3], tonumber(ARGV[4])
+local out, done = {}, {}
+for i = 5, #ARGV, 5 do
+  local id, token, state, payload, ignore = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key = ARGV[1] .. id
+  local fields = redis.call('HMGET', key, 'tok', 'st')
+  if fields[1] ~= token then
+    out[#out + 1] = (not fields[1] and fields[2] == state) and 2 or 0
+  else
+    done[#done + 1] = id
+    -- The message is done with. A failed task keeps it in its own hash (it expires with it),
+    -- for inspection; a successful one drops it, so its hash stays small.
+    if state == 'FAILURE' then
+      local env = redis.call('HGET', KEYS[2], id)
+      if env then redis.call('HSET', key, 'env', env) end
+    end
+    redis.call('HDEL', KEYS[2], id)
+    local channel = ARGV[2] .. id
+    if ignore == '1' and state == 'SUCCESS' then
+      redis.call('DEL', key)
+      redis.call('PUBLISH', channel, state)
+    else
+      redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now)
+      redis.call('HDEL', key, 'tok')
+      if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+      -- The outcome rides with the event, so a waiter needs no second read.
+      redis.call('PUBLISH', channel, state .. '\n' .. payload)
+    end
+    out[#out + 1] = 1
+  end
 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-if ARGV[9] == '1' and ARGV[3] == 'SUCCESS' then
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[8], ARGV[3])
-  return 1
-end
-redis.call('HSET', KEYS[1], 'st', ARGV[3], ARGV[4], ARGV[5], 'dt', ARGV[6])
-redis.call('HDEL', KEYS[1], 'tok')
-local ttl = tonumber(ARGV[7])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
--- The outcome rides with the event, so a waiter needs no second read.
-redis.call('PUBLISH', ARGV[8], ARGV[3] .. '\n' .. ARGV[5])
-return 1
+if #done > 0 then redis.call('ZREM', KEYS[1], unpack(done)) end
+return out

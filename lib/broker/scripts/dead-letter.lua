@@ -6,6 +6,7 @@
   KEYS[2] active      ZSET  id -> lease deadline ms
   KEYS[3] dead        HASH  id -> entry JSON
   KEYS[4] dead index  ZSET  id -> epoch ms
+  KEYS[5] messages    HASH  id -> envelope JSON (the entry keeps its own copy)
   ARGV[1] id
   ARGV[2] entry JSON (original message, reason, time, worker)
   ARGV[3] error JSON for the task's FAILURE
@@ -14,6 +15,7 @@
   ARGV[6] event channel
 ]]
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'st', 'FAILURE', 'err', ARGV[3], 'dt', ARGV[4])

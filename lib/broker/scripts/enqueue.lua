@@ -4,9 +4,10 @@
   KEYS[1] wait     LIST  ids ready to run (priority 0; see _prelude.lua for the others)
   KEYS[2] delayed  ZSET  id -> due ms
   KEYS[3] wake     LIST  marker that wakes one blocked worker
+  KEYS[4] messages HASH  id -> envelope JSON
   ARGV[1] task key prefix (the id follows)
   ARGV[2] now (epoch ms)
-  ARGV[3..] groups of 5: id, envelope JSON, due ms (0 = now), expires ms (0 = never), priority (0-9)
+  ARGV[3..] groups of 6: id, envelope JSON, due ms (0 = now), expires ms (0 = never), priority (0-9), task name
 
   A task id that already exists is left as it is (a repeated taskId never enqueues twice).
   Returns one integer per task: 1 enqueued, 0 already existed.
@@ -14,13 +15,14 @@
 local now = tonumber(ARGV[2])
 local out = {}
 local wake = false
-for i = 3, #ARGV, 5 do
+for i = 3, #ARGV, 6 do
   local id, env, due, expires, level = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 then
     out[#out + 1] = 0
   else
-    redis.call('HSET', key, 'env', env, 'st', 'PENDING', 'ct', now, 'dlv', 0)
+    redis.call('HSET', key, 'st', 'PENDING', 'ct', now, 'dlv', 0, 'n', ARGV[i + 5])
+    redis.call('HSET', KEYS[4], id, env)
     if expires ~= '0' then redis.call('HSET', key, 'exp', expires) end
     if level ~= '0' then redis.call('HSET', key, 'pr', level) end
     if due > now then

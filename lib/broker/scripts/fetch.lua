@@ -8,6 +8,7 @@
   KEYS[5] dead        HASH  id -> dead-letter entry JSON
   KEYS[6] dead index  ZSET  id -> epoch ms
   KEYS[7] paused      STRING present while the queue is paused
+  KEYS[8] messages    HASH  id -> envelope JSON
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -71,6 +72,7 @@ local maxDeliveries = tonumber(ARGV[7])
 local ttl = tonumber(ARGV[9])
 
 local function finish(id, key, state, err)
+  redis.call('HDEL', KEYS[8], id)
   redis.call('HSET', key, 'st', state, 'dt', now, 'err', err)
   redis.call('HDEL', key, 'tok')
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
@@ -89,7 +91,8 @@ end
 for _, id in ipairs(ids) do
   local key = prefix .. id
   local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv')
-  local env, st = f[1], f[2]
+  -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
+  local env, st = redis.call('HGET', KEYS[8], id) or f[1], f[2]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
     -- already final: nothing to run
   elseif not env then

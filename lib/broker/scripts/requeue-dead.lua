@@ -5,6 +5,7 @@
   KEYS[2] dead index  ZSET  id -> epoch ms
   KEYS[3] wait        LIST  ids ready to run
   KEYS[4] wake        LIST  marker that wakes one blocked worker
+  KEYS[5] messages    HASH  id -> envelope JSON
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -30,11 +31,15 @@ for i = 4, #ARGV do
       redis.call('HDEL', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('DEL', key)
-      redis.call('HSET', key, 'env', message, 'st', 'PENDING', 'ct', ARGV[3], 'dlv', 0)
-      -- Keep the priority the message was sent with (a malformed one may not parse: level 0).
+      redis.call('HSET', key, 'st', 'PENDING', 'ct', ARGV[3], 'dlv', 0)
+      redis.call('HSET', KEYS[5], id, message)
+      -- Keep the name and priority the message was sent with (a malformed one may not parse).
       local ok, env = pcall(cjson.decode, message)
-      if ok and type(env) == 'table' and type(env['priority']) == 'number' and env['priority'] > 0 then
-        redis.call('HSET', key, 'pr', tostring(env['priority']))
+      if ok and type(env) == 'table' then
+        if type(env['task']) == 'string' then redis.call('HSET', key, 'n', env['task']) end
+        if type(env['priority']) == 'number' and env['priority'] > 0 then
+          redis.call('HSET', key, 'pr', tostring(env['priority']))
+        end
       end
       pushReady(KEYS[3], key, id, false)
       redis.call('PUBLISH', ARGV[2] .. id, 'PENDING')

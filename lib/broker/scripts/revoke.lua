@@ -3,6 +3,7 @@
 
   KEYS[1] task     HASH
   KEYS[2] delayed  ZSET  id -> due ms
+  KEYS[3] messages HASH  id -> envelope JSON
   ARGV[1] id
   ARGV[2] reason
   ARGV[3] now (epoch ms)
@@ -26,6 +27,7 @@ if st == 'STARTED' or st == 'PROGRESS' then
   return 2
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'st', 'REVOKED', 'err', err, 'dt', ARGV[3])
 redis.call('HDEL', KEYS[1], 'tok')
 local ttl = tonumber(ARGV[4])

@@ -95,7 +95,7 @@ describe('messages carry JSON data only', () => {
       `"headers":{"__proto__":"polluted"},` +
       `"args":["${CODE}",{"__proto__":{"polluted":true},"a":{"__proto__":{"polluted":true}}},{"constructor":{"prototype":{"polluted":true}}}]}`;
     expect(() => JSON.parse(body)).not.toThrow();
-    await engine.broker.enqueue('default', [{ id, body, due: 0 }]);
+    await engine.broker.enqueue('default', [{ id, body, due: 0, task: 'sec.inspect' }]);
     const result = (await client(moduleRef).handle(id, { queue: 'default' }).result({ timeout: 5_000 })) as InspectResult;
     // The envelope's own "__proto__" did not redirect the task, nor pollute anything.
     expect(result.seen[0]).toMatchObject({ type: 'string' });
@@ -113,7 +113,7 @@ describe('messages carry JSON data only', () => {
       `{"v":1,"id":"${id}","task":"sec.inspect","queue":"default","attempt":1,"headers":{},` +
       `"args":[${IIFE}, function(){ process.exit(1) }]}`;
     expect(() => JSON.parse(body)).toThrow(SyntaxError);
-    await engine.broker.enqueue('default', [{ id, body, due: 0 }]);
+    await engine.broker.enqueue('default', [{ id, body, due: 0, task: 'sec.inspect' }]);
     const err = await client(moduleRef)
       .handle(id, { queue: 'default' })
       .result({ timeout: 5_000 })
