@@ -12,6 +12,8 @@ export class LeaseKeeper {
 
   constructor(connection: ConnectionSpec, leaseMs: number, onError: (err: Error) => void, onReady?: () => void) {
     this.thread = new Thread(new URL('./lease-keeper.thread.mjs', import.meta.url), {
+      // It holds a set of ids and one connection: a small heap is plenty, and keeps the worker's RSS down.
+      resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
       workerData: { connection: threadConnection(connection), leaseMs, intervalMs: Math.max(Math.floor(leaseMs / 3), 50) },
     });
     this.thread.on('error', onError);
