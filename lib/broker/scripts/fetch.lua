@@ -90,7 +90,7 @@ end
 
 for _, id in ipairs(ids) do
   local key = prefix .. id
-  local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv')
+  local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
   -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
   local env, st = redis.call('HGET', KEYS[8], id) or f[1], f[2]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
@@ -104,12 +104,13 @@ for _, id in ipairs(ids) do
   elseif f[4] and tonumber(f[4]) < now then
     finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }))
   else
-    local dlv = redis.call('HINCRBY', key, 'dlv', 1)
+    local dlv = tonumber(f[7] or '0') + 1
     if dlv > maxDeliveries then
+      redis.call('HSET', key, 'dlv', dlv)
       deadLetter(id, key, env, dlv)
     else
       local token = ARGV[6] .. ':' .. dlv
-      redis.call('HSET', key, 'st', 'STARTED', 'stt', now, 'tok', token)
+      redis.call('HSET', key, 'st', 'STARTED', 'stt', now, 'tok', token, 'dlv', dlv)
       redis.call('ZADD', KEYS[2], ARGV[4], id)
       redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
       for _, v in ipairs({ id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0') }) do out[#out + 1] = v end
@@ -117,6 +118,7 @@ for _, id in ipairs(ids) do
   end
 end
 
--- More work left: pass the wake-up on to another blocked worker.
-if readyCount(KEYS[1]) > 0 then wakeOne(KEYS[4]) end
+-- More work left: pass the wake-up on to another blocked worker. (Fewer than asked for means
+-- every list was emptied: nothing to count.)
+if #ids >= want and readyCount(KEYS[1]) > 0 then wakeOne(KEYS[4]) end
 return out
