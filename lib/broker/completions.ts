@@ -39,8 +39,9 @@ export class Completions {
       waiting.push({ completion, settle, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        // Before ioredis' own flush (also setImmediate), so it joins the pipeline of this turn.
-        setImmediate(this.flush);
+        // nextTick runs once this turn's promise jobs are done: every outcome of the turn is in,
+        // and the call still joins ioredis' pipeline of this turn (flushed on setImmediate).
+        process.nextTick(this.flush);
       }
     });
   }
