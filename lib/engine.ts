@@ -9,8 +9,8 @@ import { EventSubscriber } from './backend/event-subscriber.js';
 import { ResultBackend } from './backend/result-backend.js';
 import type { ConnectionSpec } from './connection/connection-spec.js';
 import { RedisConnections } from './connection/redis-connections.js';
-import { whenReady } from './connection/when-ready.js';
-import { guarded, toTaskQueueError } from './connection/redis-errors.js';
+import { whenReady, within } from './connection/when-ready.js';
+import { guarded } from './connection/redis-errors.js';
 import { Producer } from './producer/producer.js';
 import { TaskHandle, type RevokeOptions, type RevokeResult } from './client/task-handle.js';
 import type { Schedule } from './scheduler/schedule.js';
@@ -67,24 +67,11 @@ export class TaskQueueEngine {
 
   /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */
   async ping(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          const last = this.connections.lastError;
-          const cause = `no answer within ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`;
-          reject(new RedisUnavailableError(this.connections.where, cause));
-        },
-        timeoutMs,
-      );
+    const { where } = this.connections;
+    await within(guarded(where, this.connections.commands.ping()), timeoutMs, () => {
+      const last = this.connections.lastError;
+      return new RedisUnavailableError(where, `no answer within ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`);
     });
-    try {
-      await Promise.race([this.connections.commands.ping(), timeout]);
-    } catch (err) {
-      throw toTaskQueueError(err, this.connections.where);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   createWorker(handlers: TaskHandlerLookup, settings: WorkerSettings, taskLogger: TaskLoggerFactory): Worker {

@@ -139,7 +139,9 @@ export class Broker {
 
   /** Wakes one worker blocked on this queue (it then fetches again). */
   async wake(queue: string): Promise<void> {
-    await this.redis.lpush(this.keys(queue).wake, '1');
+    const { wake } = this.keys(queue);
+    // Trimmed to one marker, as the scripts keep it (see wakeOne in _prelude.lua).
+    await this.redis.multi().lpush(wake, '1').ltrim(wake, 0, 0).exec();
   }
 
   async pause(queue: string): Promise<void> {

@@ -21,8 +21,15 @@ interface Waiting {
   fail: (err: unknown) => void;
 }
 
+/** The outcomes of one queue (and one result TTL) that go in one call. */
+interface Batch {
+  queue: string;
+  ttlSec: number;
+  waiting: Waiting[];
+}
+
 export class Completions {
-  private readonly byQueue = new Map<string, Waiting[]>();
+  private readonly batches = new Map<string, Batch>();
   private scheduled = false;
 
   constructor(
@@ -34,9 +41,9 @@ export class Completions {
   add(queue: string, completion: Completion, ttlSec: number): Promise<boolean> {
     return new Promise<boolean>((settle, fail) => {
       const key = `${ttlSec}\n${queue}`;
-      let waiting = this.byQueue.get(key);
-      if (!waiting) this.byQueue.set(key, (waiting = []));
-      waiting.push({ completion, settle, fail });
+      let batch = this.batches.get(key);
+      if (!batch) this.batches.set(key, (batch = { queue, ttlSec, waiting: [] }));
+      batch.waiting.push({ completion, settle, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         // nextTick runs once this turn's promise jobs are done: every outcome of the turn is in,
@@ -48,16 +55,14 @@ export class Completions {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const batches = [...this.byQueue];
-    this.byQueue.clear();
-    for (const [key, waiting] of batches) void this.send(key, waiting);
+    const batches = [...this.batches.values()];
+    this.batches.clear();
+    for (const batch of batches) void this.send(batch);
   };
 
-  private async send(key: string, waiting: Waiting[]): Promise<void> {
-    const newline = key.indexOf('\n');
-    const ttl = key.slice(0, newline);
-    const k = this.keysOf(key.slice(newline + 1));
-    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttl];
+  private async send({ queue, ttlSec, waiting }: Batch): Promise<void> {
+    const k = this.keysOf(queue);
+    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec];
     for (const { completion: c } of waiting) args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0');
     try {
       const replies = (await scripts.complete.run(this.redis, [k.active, k.messages], args)) as number[];

@@ -38,10 +38,6 @@ export class RedisConnections {
     return this.get('blocking', { maxRetriesPerRequest: null });
   }
 
-  has(role: Role): boolean {
-    return this.clients.has(role);
-  }
-
   /** Breaks a blocking command in flight (used to stop a worker's wait for work at once). */
   interruptBlocking(): void {
     const client = this.clients.get('blocking');

@@ -1,6 +1,7 @@
 /** Checks the module options and fills in defaults; a bad option fails startup, naming it. */
 import { InvalidOptionsError, InvalidQueueNameError } from '../common/errors.js';
 import { assertQueueName } from '../broker/keys.js';
+import { integer, optionalInteger } from '../common/option-checks.js';
 import { assertConnectionSpec } from '../connection/connection-spec.js';
 import { threadConnection } from '../worker/lease-keeper.js';
 import type {
@@ -109,11 +110,6 @@ function queueLimits(value: unknown, option: string): Record<string, number> | u
   return limits;
 }
 
-function optionalInteger<K extends string>(value: unknown, option: string, key: K): Partial<Record<K, number>> {
-  if (value === undefined) return {};
-  return { [key]: integer(value, option, 0, 1) } as Partial<Record<K, number>>;
-}
-
 function flag(value: unknown, option: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new InvalidOptionsError(option, `must be true or false, got ${JSON.stringify(value)}`);
@@ -129,14 +125,6 @@ function resolveSchedules(value: unknown): ScheduleEntry[] {
     }
     return entry as ScheduleEntry;
   });
-}
-
-function integer(value: unknown, option: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionsError(option, `must be an integer >= ${min}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
-  }
-  return value;
 }
 
 function queueName(value: unknown, option: string): string {

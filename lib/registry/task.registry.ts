@@ -4,6 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { DuplicateTaskError, InvalidArgumentError, InvalidOptionsError } from '../common/errors.js';
+import { optionalInteger } from '../common/option-checks.js';
 import { Schedule, type ScheduleOptions } from '../scheduler/schedule.js';
 import { parseRateLimit } from './rate-limit.js';
 import { RetryPolicy, type RetryOptions } from '../worker/retry-policy.js';
@@ -46,8 +47,8 @@ export class TaskRegistry implements TaskHandlerLookup {
     }
     const where = `@Task('${r.name}')`;
     const limits = {
-      ...optionalMs(r.softTimeLimit, `${where} softTimeLimit`, 'softTimeLimitMs'),
-      ...optionalMs(r.timeLimit, `${where} timeLimit`, 'timeLimitMs'),
+      ...optionalInteger(r.softTimeLimit, `${where} softTimeLimit`, 'softTimeLimitMs'),
+      ...optionalInteger(r.timeLimit, `${where} timeLimit`, 'timeLimitMs'),
       ...(r.rateLimit !== undefined ? { rateLimit: parseRateLimit(r.rateLimit, `${where} rateLimit`) } : {}),
     };
     const method = (r.instance as Record<string, (...args: unknown[]) => unknown>)[r.methodName];
@@ -103,10 +104,4 @@ export class TaskRegistry implements TaskHandlerLookup {
   queues(): string[] {
     return [...new Set(this.all().flatMap((t) => (t.queue ? [t.queue] : [])))];
   }
-}
-
-function optionalMs<K extends string>(value: number | undefined, option: string, key: K): Partial<Record<K, number>> {
-  if (value === undefined) return {};
-  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionsError(option, `must be a positive integer of milliseconds, got ${String(value)}`);
-  return { [key]: value } as Partial<Record<K, number>>;
 }

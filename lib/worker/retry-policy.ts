@@ -10,6 +10,7 @@
  * back at the same moment. jitter: false (or 0) gives exact delays.
  */
 import { InvalidOptionsError } from '../common/errors.js';
+import { integer } from '../common/option-checks.js';
 
 export type ErrorMatcher = string | (abstract new (...args: never[]) => Error);
 
@@ -43,16 +44,9 @@ export class RetryPolicy {
     private readonly options: RetryOptions,
     where: string,
   ) {
-    const int = (value: unknown, name: string, fallback: number) => {
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-        throw new InvalidOptionsError(`${where}.${name}`, `must be an integer >= 0, got ${String(value)}`);
-      }
-      return value;
-    };
-    this.max = int(options.max, 'max', 0);
-    this.delay = int(options.delay, 'delay', 1_000);
-    this.maxDelay = int(options.maxDelay, 'maxDelay', 3_600_000);
+    this.max = integer(options.max, `${where}.max`, 0, 0);
+    this.delay = integer(options.delay, `${where}.delay`, 1_000, 0);
+    this.maxDelay = integer(options.maxDelay, `${where}.maxDelay`, 3_600_000, 0);
     const backoff = options.backoff ?? 'fixed';
     if (backoff !== 'fixed' && backoff !== 'exponential') {
       throw new InvalidOptionsError(`${where}.backoff`, `must be 'fixed' or 'exponential', got ${String(backoff)}`);

@@ -72,10 +72,6 @@ export class Worker {
     return this.loopDone !== undefined && !this.stopping && this.healthy;
   }
 
-  get inFlight(): number {
-    return this.runs.size;
-  }
-
   async start(): Promise<void> {
     if (this.loopDone) return;
     this.leases = new LeaseKeeper(

@@ -27,7 +27,7 @@
   started, ends REVOKED; a message handed out more than max deliveries times (a poison message
   that kills its workers) is dead-lettered.
 
-  Returns { next due ms or -1, then per task: id, envelope ('' when the task hash is missing),
+  Returns { next due ms or -1 (given only when no task is handed out), then per task: id, envelope ('' when the task hash is missing),
   lease token, delivery count, retry count, rate-limit reservation ms (0 = none) }.
 ]]
 local now = tonumber(ARGV[3])
@@ -46,10 +46,16 @@ if #expired > 0 then
 end
 
 local out = { -1 }
-local nextDue = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-if nextDue[2] then out[1] = tonumber(nextDue[2]) end
+-- The earliest due time matters only to a worker that gets nothing (it sleeps until then).
+local function withNextDue()
+  if #out == 1 then
+    local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    if first[2] then out[1] = tonumber(first[2]) end
+  end
+  return out
+end
 
-if redis.call('EXISTS', KEYS[7]) == 1 then return out end
+if redis.call('EXISTS', KEYS[7]) == 1 then return withNextDue() end
 
 -- Take from the highest level down.
 local want = tonumber(ARGV[5])
@@ -66,7 +72,7 @@ for _, level in ipairs(levels) do
   end
   if level ~= '0' and redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[1] .. ':levels', level) end
 end
-if #ids == 0 then return out end
+if #ids == 0 then return withNextDue() end
 
 local maxDeliveries = tonumber(ARGV[7])
 local ttl = tonumber(ARGV[9])
@@ -121,4 +127,4 @@ end
 -- More work left: pass the wake-up on to another blocked worker. (Fewer than asked for means
 -- every list was emptied: nothing to count.)
 if #ids >= want and readyCount(KEYS[1]) > 0 then wakeOne(KEYS[4]) end
-return out
+return withNextDue()
