@@ -171,7 +171,11 @@ export class Broker {
     return reply.map((n) => n === 1);
   }
 
-  async fetch(queue: string, max: number, lease: LeaseTerms, now = Date.now()): Promise<FetchResult> {
+  /**
+   * Leases up to `max` ready tasks. With `sweep` it first promotes due delayed tasks and takes
+   * back expired leases (see fetch.lua); a busy worker asks for that only now and then.
+   */
+  async fetch(queue: string, max: number, lease: LeaseTerms, sweep = true, now = Date.now()): Promise<FetchResult> {
     const k = this.keys(queue);
     const reply = (await scripts.fetch.run(
       this.redis,
@@ -186,6 +190,7 @@ export class Broker {
         lease.maxDeliveries,
         queue,
         lease.resultTtlSec,
+        sweep ? '1' : '0',
       ],
     )) as (string | number)[];
     const nextDue = Number(reply[0]);

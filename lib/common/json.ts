@@ -8,7 +8,8 @@ import { NotSerializableError } from './errors.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export function assertJsonSerializable(value: unknown, path: string): void {
-  walk(value, path, new Set<object>());
+  const problem = walk(value, new Set<object>());
+  if (problem) throw new NotSerializableError(path + problem.where.reverse().join(''), problem.reason);
 }
 
 /** Serialises after checking; the error names the path of the first bad value. */
@@ -17,46 +18,67 @@ export function toJson(value: unknown, path: string): string {
   return JSON.stringify(value);
 }
 
-function walk(value: unknown, path: string, seen: Set<object>): void {
+/** What is wrong, and where: path steps innermost first, added as the walk unwinds. */
+interface Problem {
+  reason: string;
+  where: string[];
+}
+
+const problem = (reason: string): Problem => ({ reason, where: [] });
+
+// Runs for every value of every message sent: paths are built only when something is wrong.
+function walk(value: unknown, seen: Set<object>): Problem | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return;
+      return undefined;
     case 'number':
-      if (!Number.isFinite(value)) throw new NotSerializableError(path, `is ${value}, which JSON cannot carry`);
-      return;
+      return Number.isFinite(value) ? undefined : problem(`is ${value}, which JSON cannot carry`);
     case 'bigint':
-      throw new NotSerializableError(path, 'is a BigInt; send it as a string');
+      return problem('is a BigInt; send it as a string');
     case 'function':
-      throw new NotSerializableError(path, 'is a function');
+      return problem('is a function');
     case 'symbol':
-      throw new NotSerializableError(path, 'is a symbol');
+      return problem('is a symbol');
     case 'undefined':
-      throw new NotSerializableError(path, 'is undefined; use null');
+      return problem('is undefined; use null');
   }
-  if (value === null) return;
+  if (value === null) return undefined;
   const obj = value as object;
   if (obj instanceof Date) {
-    if (Number.isNaN(obj.getTime())) throw new NotSerializableError(path, 'is an invalid Date');
-    return; // travels as its ISO string
+    // A valid one travels as its ISO string.
+    return Number.isNaN(obj.getTime()) ? problem('is an invalid Date') : undefined;
   }
-  if (seen.has(obj)) throw new NotSerializableError(path, 'refers back to itself (a cycle)');
+  if (seen.has(obj)) return problem('refers back to itself (a cycle)');
   seen.add(obj);
+  let found: Problem | undefined;
   if (Array.isArray(obj)) {
     // An index loop, not forEach: a hole in a sparse array would arrive as null.
-    for (let i = 0; i < obj.length; i++) walk(obj[i], `${path}[${i}]`, seen);
+    for (let i = 0; i < obj.length && !found; i++) {
+      found = walk(obj[i], seen);
+      found?.where.push(`[${i}]`);
+    }
   } else if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
-    throw new NotSerializableError(path, 'is binary data (a Buffer or typed array); send it as a base64 string');
+    found = problem('is binary data (a Buffer or typed array); send it as a base64 string');
   } else {
     const proto: unknown = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null && typeof (obj as { toJSON?: unknown }).toJSON !== 'function') {
       const kind = (obj.constructor as { name?: string } | undefined)?.name ?? 'object';
-      throw new NotSerializableError(path, `is a ${kind}, which JSON would not carry faithfully`);
-    }
-    for (const [key, item] of Object.entries(obj)) {
-      // An undefined property is dropped by JSON, which is what an optional field means.
-      if (item !== undefined) walk(item, `${path}.${key}`, seen);
+      found = problem(`is a ${kind}, which JSON would not carry faithfully`);
+    } else {
+      const record = obj as Record<string, unknown>;
+      const keys = Object.keys(record);
+      for (let i = 0; i < keys.length && !found; i++) {
+        const key = keys[i] as string;
+        const item = record[key];
+        // An undefined property is dropped by JSON, which is what an optional field means.
+        if (item !== undefined) {
+          found = walk(item, seen);
+          found?.where.push(`.${key}`);
+        }
+      }
     }
   }
   seen.delete(obj);
+  return found;
 }

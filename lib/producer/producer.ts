@@ -9,6 +9,7 @@ import { guarded } from '../connection/redis-errors.js';
 import { Deadlines } from '../connection/when-ready.js';
 import { assertJsonSerializable } from '../common/json.js';
 import type { Broker, EnqueueItem } from '../broker/broker.js';
+import { SendBatcher } from './send-batcher.js';
 import type { SendOptions } from './send-options.js';
 
 export interface SentTask {
@@ -34,6 +35,7 @@ export interface ProducerLimits {
 
 export class Producer {
   private readonly deadlines = new Deadlines();
+  private readonly batcher = new SendBatcher((queue, items) => this.enqueue(queue, items));
 
   constructor(
     private readonly broker: Broker,
@@ -44,9 +46,11 @@ export class Producer {
     private readonly where: string,
   ) {}
 
+  /** Sends one task; the sends of one event-loop turn go to Redis together (see SendBatcher). */
   async send(task: string, args: readonly unknown[], options: SendOptions = {}, queueOfTask?: string): Promise<SentTask> {
-    const [sent] = await this.sendMany([{ task, args, options, queueOfTask }]);
-    return sent as SentTask;
+    const { id, queue, item } = this.build({ task, args, options, queueOfTask });
+    const enqueued = await this.batcher.add(queue, item);
+    return { id, queue, enqueued };
   }
 
   /**
@@ -63,23 +67,27 @@ export class Producer {
       group.push({ index, item });
       byQueue.set(queue, group);
     });
+    const sends = [...byQueue].map(async ([queue, group]) => {
+      const enqueued = await this.enqueue(queue, group.map((g) => g.item));
+      group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i]));
+    });
+    await (sends.length === 1 ? sends[0] : Promise.all(sends));
+    return results;
+  }
+
+  /** One enqueue call, bounded by sendTimeoutMs from waiting for the connection to the answer. */
+  private async enqueue(queue: string, items: EnqueueItem[]): Promise<boolean[]> {
     const started = Date.now();
     await this.ready(this.limits.sendTimeoutMs);
     const left = Math.max(this.limits.sendTimeoutMs - (Date.now() - started), 1);
-    const sends = [...byQueue].map(async ([queue, group]) => {
-      const enqueued = await this.broker.enqueue(queue, group.map((g) => g.item));
-      group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i] === true));
-    });
-    const all: Promise<unknown> = sends.length === 1 ? (sends[0] as Promise<void>) : Promise.all(sends);
-    await this.deadlines.bound(guarded(this.where, all), left, () =>
+    return this.deadlines.bound(guarded(this.where, this.broker.enqueue(queue, items)), left, () =>
       new RedisUnavailableError(
         this.where,
-        `no answer to the send of ${results.length === 1 ? `task ${results[0]?.id}` : `${results.length} tasks`} within ` +
-          `${this.limits.sendTimeoutMs} ms. It may still be enqueued once Redis answers; sending again with the same ` +
-          `taskId never enqueues twice`,
+        `no answer to the send of ${items.length === 1 ? `task ${items[0]?.id}` : `${items.length} tasks (${items[0]?.id}, …)`} ` +
+          `within ${this.limits.sendTimeoutMs} ms. It may still be enqueued once Redis answers; sending again with the ` +
+          `same taskId never enqueues twice`,
       ),
     );
-    return results;
   }
 
   /** The queue a send goes to when it names none. */
@@ -101,13 +109,16 @@ export class Producer {
     const due = dueTime(options);
     const expires = expiryTime(options);
     const priority = priorityOf(options);
-    const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: [...args], queue, attempt: 1, headers: options.headers ?? {} };
+    const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: args as unknown[], queue, attempt: 1, headers: options.headers ?? {} };
     if (due > 0) envelope.eta = due;
     if (expires > 0) envelope.expires = expires;
     if (priority > 0) envelope.priority = priority;
     const body = JSON.stringify(envelope);
-    const bytes = Buffer.byteLength(body);
-    if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most messages need no byte count at all.
+    if (body.length * 3 > this.limits.maxPayloadBytes) {
+      const bytes = Buffer.byteLength(body);
+      if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
+    }
     return { id, queue, item: { id, body, due, expires, priority, task } };
   }
 }

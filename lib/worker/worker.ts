@@ -40,6 +40,12 @@ interface NextDue {
   queue?: string;
 }
 
+/**
+ * How often a busy worker sweeps a queue in its fetch (promotes due delayed tasks, takes back
+ * expired leases). An idle worker sweeps on every wake-up, so a due task is not late for this.
+ */
+const SWEEP_EVERY_MS = 50;
+
 export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 
 export class Worker {
@@ -54,6 +60,9 @@ export class Worker {
   private healthy = true;
   /** True while the loop waits in BLPOP for new work. */
   private blocked = false;
+  /** The loop waited (for work, or after an error) since its last fetch: sweep on the next. */
+  private waited = true;
+  private readonly lastSweep = new Map<string, number>();
 
   constructor(
     private readonly connections: RedisConnections,
@@ -126,7 +135,10 @@ export class Worker {
           continue;
         }
         const due = await this.fetchRound();
-        if (due !== undefined && !this.stopping) await this.waitForWork(due);
+        if (due !== undefined && !this.stopping) {
+          await this.waitForWork(due);
+          this.waited = true;
+        }
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
         failures = 0;
@@ -135,6 +147,7 @@ export class Worker {
         failures++;
         if (this.healthy) this.logger.error(`Worker ${this.id} is NOT consuming: ${(err as Error).message}; retrying`);
         this.healthy = false;
+        this.waited = true;
         // The error path only: back off so a Redis outage is not hammered.
         await sleep(Math.min(50 * 2 ** failures, 2_000));
       }
@@ -171,6 +184,7 @@ export class Worker {
     let got = 0;
     const next: NextDue = { at: Number.POSITIVE_INFINITY };
     let full = false;
+    let swept = true;
     for (const queue of this.settings.queues) {
       const room = this.roomFor(queue);
       if (room <= 0) {
@@ -178,12 +192,19 @@ export class Worker {
         continue;
       }
       if (this.stopping) break;
-      const result = await this.broker.fetch(queue, room, {
-        leaseMs: this.settings.leaseMs,
-        workerId: this.id,
-        maxDeliveries: this.settings.maxDeliveries,
-        resultTtlSec: this.settings.resultTtlSec,
-      });
+      const sweep = this.sweepDue(queue);
+      swept &&= sweep;
+      const result = await this.broker.fetch(
+        queue,
+        room,
+        {
+          leaseMs: this.settings.leaseMs,
+          workerId: this.id,
+          maxDeliveries: this.settings.maxDeliveries,
+          resultTtlSec: this.settings.resultTtlSec,
+        },
+        sweep,
+      );
       if (result.nextDue !== null && result.nextDue < next.at) {
         next.at = result.nextDue;
         next.queue = queue;
@@ -194,7 +215,10 @@ export class Worker {
       for (const run of runs) this.track(run.run());
       got += result.tasks.length;
     }
-    if (got > 0) return undefined;
+    // Nothing came from a fetch that did not sweep: sweep before blocking, so that due and
+    // abandoned tasks are not left waiting for the next wake-up.
+    this.waited = got === 0 && !swept;
+    if (got > 0 || this.waited) return undefined;
     // Every queue with work is at its own limit: wait for a slot, not for new work.
     if (!full && this.queueLimitsReached()) {
       await new Promise<void>((resolve) => (this.wakeSlot = resolve));
@@ -202,6 +226,14 @@ export class Worker {
       return undefined;
     }
     return next;
+  }
+
+  /** Whether this fetch of the queue sweeps first (see SWEEP_EVERY_MS); records it if so. */
+  private sweepDue(queue: string): boolean {
+    const now = Date.now();
+    if (!this.waited && now - (this.lastSweep.get(queue) ?? 0) < SWEEP_EVERY_MS) return false;
+    this.lastSweep.set(queue, now);
+    return true;
   }
 
   /** Outcomes still being committed after their slot was freed; shutdown waits for them. */

@@ -30,3 +30,11 @@ local function readyCount(waitKey)
   end
   return n
 end
+
+-- One command over many values (ZADD/HSET pairs, ids), in slices: unpack() is bounded by Lua's C
+-- stack (LUAI_MAXCSTACK, 8000 values), and 4000 keeps pairs whole.
+local function callInSlices(command, key, values)
+  for i = 1, #values, 4000 do
+    redis.call(command, key, unpack(values, i, math.min(i + 3999, #values)))
+  end
+end

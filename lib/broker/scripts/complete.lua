@@ -26,13 +26,12 @@ for i = 5, #ARGV, 5 do
     out[#out + 1] = (not fields[1] and fields[2] == state) and 2 or 0
   else
     done[#done + 1] = id
-    -- The message is done with. A failed task keeps it in its own hash (it expires with it),
-    -- for inspection; a successful one drops it, so its hash stays small.
+    -- A failed task keeps its message in its own hash (it expires with it), for inspection; a
+    -- successful one drops it, so its hash stays small.
     if state == 'FAILURE' then
       local env = redis.call('HGET', KEYS[2], id)
       if env then redis.call('HSET', key, 'env', env) end
     end
-    redis.call('HDEL', KEYS[2], id)
     local channel = ARGV[2] .. id
     if ignore == '1' and state == 'SUCCESS' then
       redis.call('DEL', key)
@@ -47,5 +46,7 @@ for i = 5, #ARGV, 5 do
     out[#out + 1] = 1
   end
 end
-if #done > 0 then redis.call('ZREM', KEYS[1], unpack(done)) end
+-- The messages are done with (a failed task keeps a copy, above); one command each for all.
+callInSlices('ZREM', KEYS[1], done)
+callInSlices('HDEL', KEYS[2], done)
 return out

@@ -15,6 +15,9 @@
 local now = tonumber(ARGV[2])
 local out = {}
 local wake = false
+-- Ready tasks of priority 0 and their bodies are written with one command each for the whole
+-- batch: per task only the two commands that cannot be shared remain.
+local ready, bodies = {}, {}
 for i = 3, #ARGV, 6 do
   local id, env, due, expires, level = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local key = ARGV[1] .. id
@@ -22,7 +25,8 @@ for i = 3, #ARGV, 6 do
     out[#out + 1] = 0
   else
     redis.call('HSET', key, 'st', 'PENDING', 'ct', now, 'dlv', 0, 'n', ARGV[i + 5])
-    redis.call('HSET', KEYS[4], id, env)
+    bodies[#bodies + 1] = id
+    bodies[#bodies + 1] = env
     if expires ~= '0' then redis.call('HSET', key, 'exp', expires) end
     if level ~= '0' then redis.call('HSET', key, 'pr', level) end
     if due > now then
@@ -30,15 +34,19 @@ for i = 3, #ARGV, 6 do
       -- A new earliest due time: wake a worker so it shortens its blocking wait.
       local first = redis.call('ZRANGE', KEYS[2], 0, 0)
       if first[1] == id then wake = true end
+    elseif level == '0' then
+      ready[#ready + 1] = id
     else
       -- The level is known here: no need to read it back as pushReady does.
-      local list = waitListOf(KEYS[1], level)
-      if list ~= KEYS[1] then redis.call('SADD', KEYS[1] .. ':levels', level) end
-      redis.call('RPUSH', list, id)
+      redis.call('SADD', KEYS[1] .. ':levels', level)
+      redis.call('RPUSH', waitListOf(KEYS[1], level), id)
       wake = true
     end
     out[#out + 1] = 1
   end
 end
+callInSlices('HSET', KEYS[4], bodies)
+callInSlices('RPUSH', KEYS[1], ready)
+if #ready > 0 then wake = true end
 if wake then wakeOne(KEYS[3]) end
 return out

@@ -18,9 +18,11 @@
   ARGV[7] max deliveries of one message
   ARGV[8] queue name
   ARGV[9] result ttl in seconds (0 = keep)
+  ARGV[10] '1' to sweep first, '0' not to
 
-  Before taking work it moves due delayed tasks to their wait list, and puts tasks whose lease
-  ran out (their worker stopped renewing it: it died) back at the head of theirs.
+  A sweep moves due delayed tasks to their wait list, and puts tasks whose lease ran out (their
+  worker stopped renewing it: it died) back at the head of theirs. Workers ask for one only
+  every few ms and after waiting (see Worker), not on every fetch of a busy queue.
   Higher priority levels are taken first; within a level, oldest first.
   A task that is already final (a redelivery after its result was written) is dropped without
   being handed out again; one that was revoked while its worker died, or that expired before it
@@ -33,16 +35,18 @@
 local now = tonumber(ARGV[3])
 local prefix = ARGV[1]
 
-local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
-if #due > 0 then
-  redis.call('ZREM', KEYS[3], unpack(due))
-  for _, id in ipairs(due) do pushReady(KEYS[1], prefix .. id, id, false) end
-end
+if ARGV[10] == '1' then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
+  if #due > 0 then
+    redis.call('ZREM', KEYS[3], unpack(due))
+    for _, id in ipairs(due) do pushReady(KEYS[1], prefix .. id, id, false) end
+  end
 
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
-if #expired > 0 then
-  redis.call('ZREM', KEYS[2], unpack(expired))
-  for _, id in ipairs(expired) do pushReady(KEYS[1], prefix .. id, id, true) end
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+  if #expired > 0 then
+    redis.call('ZREM', KEYS[2], unpack(expired))
+    for _, id in ipairs(expired) do pushReady(KEYS[1], prefix .. id, id, true) end
+  end
 end
 
 local out = { -1 }
@@ -75,6 +79,8 @@ end
 if #ids == 0 then return withNextDue() end
 
 local maxDeliveries = tonumber(ARGV[7])
+-- Leases of this fetch (deadline, id pairs), written with one ZADD at the end.
+local leased = {}
 local ttl = tonumber(ARGV[9])
 
 local function finish(id, key, state, err)
@@ -103,7 +109,8 @@ for _, id in ipairs(ids) do
     -- already final: nothing to run
   elseif not env then
     -- no message body at all: lease it anyway so the worker can dead-letter it
-    redis.call('ZADD', KEYS[2], ARGV[4], id)
+    leased[#leased + 1] = ARGV[4]
+    leased[#leased + 1] = id
     for _, v in ipairs({ id, '', ARGV[6] .. ':0', 0, 0, 0 }) do out[#out + 1] = v end
   elseif f[5] then
     finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[5] }))
@@ -117,12 +124,14 @@ for _, id in ipairs(ids) do
     else
       local token = ARGV[6] .. ':' .. dlv
       redis.call('HSET', key, 'st', 'STARTED', 'stt', now, 'tok', token, 'dlv', dlv)
-      redis.call('ZADD', KEYS[2], ARGV[4], id)
+      leased[#leased + 1] = ARGV[4]
+      leased[#leased + 1] = id
       redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
       for _, v in ipairs({ id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0') }) do out[#out + 1] = v end
     end
   end
 end
+callInSlices('ZADD', KEYS[2], leased)
 
 -- More work left: pass the wake-up on to another blocked worker. (Fewer than asked for means
 -- every list was emptied: nothing to count.)

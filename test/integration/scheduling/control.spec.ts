@@ -109,6 +109,20 @@ describe('calling options, revoke, time limits, pause and queues', () => {
     expect((await b.snapshot()).startedAt!.getTime()).toBeGreaterThanOrEqual(sentAt + 600);
   });
 
+  it('countdown: a worker that never runs out of ready work still starts a delayed task once it is due', async () => {
+    const { client, journal } = await apps();
+    // ~1.5 s of back-to-back work at concurrency 4: the worker never waits for work meanwhile.
+    const stream = await client.sendMany(Array.from({ length: 40 }, (_, i) => ({ name: 'ctl.slowNote', args: [`busy-${i}`] })));
+    // Top priority: once promoted it is the next task taken, so when it starts shows when it was promoted.
+    const delayed = await client.send('ctl.note', ['delayed'], { countdown: 200, queue: 'slow', priority: 9 });
+    await expect(delayed.result({ timeout: 5_000 })).resolves.toBe('delayed');
+    await Promise.all(stream.map((h) => h.result({ timeout: 10_000 })));
+    // Due after ~200 ms, when about 8 of the 40 have started; not after the queue drained.
+    const at = journal.started.indexOf('delayed');
+    expect(at).toBeGreaterThanOrEqual(4);
+    expect(at).toBeLessThan(20);
+  });
+
   it('expires: a task not started in time never runs and ends REVOKED (expired)', async () => {
     const { client, journal } = await apps({}, false);
     const late = await client.send('ctl.note', ['late'], { expires: 50 });
