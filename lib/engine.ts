@@ -6,6 +6,7 @@ import type { EngineLogger } from './common/engine-logger.js';
 import { RedisUnavailableError } from './common/errors.js';
 import { Broker } from './broker/broker.js';
 import { EventSubscriber } from './backend/event-subscriber.js';
+import { ReplyInbox } from './backend/reply-inbox.js';
 import { ResultBackend } from './backend/result-backend.js';
 import type { ConnectionSpec } from './connection/connection-spec.js';
 import { RedisConnections } from './connection/redis-connections.js';
@@ -37,6 +38,7 @@ export class TaskQueueEngine {
   readonly backend: ResultBackend;
   readonly producer: Producer;
   readonly subscriber: EventSubscriber;
+  readonly replies: ReplyInbox;
   private readonly workers = new Set<Worker>();
 
   constructor(readonly options: EngineOptions) {
@@ -44,12 +46,14 @@ export class TaskQueueEngine {
     this.broker = new Broker(this.connections.commands, options.prefix, this.connections.where);
     this.subscriber = new EventSubscriber(() => this.connections.events);
     this.backend = new ResultBackend(this.connections.commands, this.broker, this.subscriber, this.connections.where);
+    this.replies = new ReplyInbox(options.prefix, this.subscriber);
     this.producer = new Producer(
       this.broker,
       options.defaultQueue,
       { sendTimeoutMs: options.sendTimeoutMs ?? 5_000, maxPayloadBytes: options.maxPayloadBytes ?? 1_048_576 },
       (ms) => whenReady(this.connections.commands, ms, this.connections.where),
       this.connections.where,
+      () => this.replies.address,
     );
   }
 
@@ -60,9 +64,16 @@ export class TaskQueueEngine {
     return guarded(this.connections.where, this.broker.revoke(queue, id, reason, options.terminate === true, ttl));
   }
 
-  /** A handle on a task in a known queue. */
-  handle<R>(id: string, locateQueue: () => Promise<string>): TaskHandle<R> {
-    return new TaskHandle<R>(id, locateQueue, this.backend, (queue, taskId, options) => this.revoke(queue, taskId, options));
+  /** A handle on a task; `replied` when its message names this process's reply inbox. */
+  handle<R>(id: string, locateQueue: () => Promise<string>, replied = false): TaskHandle<R> {
+    return new TaskHandle<R>(
+      id,
+      locateQueue,
+      this.backend,
+      (queue, taskId, options) => this.revoke(queue, taskId, options),
+      this.replies,
+      replied ? Date.now() : undefined,
+    );
   }
 
   /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */
@@ -96,6 +107,7 @@ export class TaskQueueEngine {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.close()));
     this.workers.clear();
+    this.replies.close();
     await this.connections.close();
   }
 }

@@ -223,12 +223,13 @@ export class Broker {
   /**
    * Commits a final outcome; false when the lease was lost and another delivery owns the task
    * (true if this outcome was already recorded). Outcomes of one event-loop turn go together.
+   * With `reply`, the outcome is also published on that channel (the sender's ReplyInbox).
    */
-  complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, ignoreResult = false): Promise<boolean> {
+  complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, ignoreResult = false, reply = ''): Promise<boolean> {
     const payload = outcome.state === 'SUCCESS' ? outcome.resultJson : outcome.errorJson;
     return this.completions.add(
       task.queue,
-      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult },
+      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult, reply },
       resultTtlSec,
     );
   }

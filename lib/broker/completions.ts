@@ -13,6 +13,8 @@ export interface Completion {
   state: 'SUCCESS' | 'FAILURE' | 'REVOKED';
   payload: string;
   ignoreResult: boolean;
+  /** The sender's reply channel, or ''. */
+  reply: string;
 }
 
 interface Waiting {
@@ -63,7 +65,7 @@ export class Completions {
   private async send({ queue, ttlSec, waiting }: Batch): Promise<void> {
     const k = this.keysOf(queue);
     const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec];
-    for (const { completion: c } of waiting) args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0');
+    for (const { completion: c } of waiting) args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply);
     try {
       const replies = (await scripts.complete.run(this.redis, [k.active, k.messages], args)) as number[];
       waiting.forEach((w, i) => w.settle(replies[i] === 1 || replies[i] === 2));

@@ -2,9 +2,22 @@
  * A handle on one task, wherever it runs (Celery's AsyncResult): its state, progress, result
  * and a stream of its state changes. Everything is read from Redis; nothing is cached.
  */
-import { defer, filter, firstValueFrom, from, Observable, switchMap, tap, timeout as rxTimeout, TimeoutError } from 'rxjs';
+import {
+  defer,
+  filter,
+  firstValueFrom,
+  from,
+  merge,
+  Observable,
+  switchMap,
+  tap,
+  timeout as rxTimeout,
+  timer,
+  TimeoutError,
+} from 'rxjs';
 import { TaskFailedError, TaskRevokedError, TaskTimeoutError } from '../common/errors.js';
 import { isFinalState, type TaskState } from '../common/task-state.js';
+import type { ReplyInbox } from '../backend/reply-inbox.js';
 import type { ResultBackend, TaskEvent } from '../backend/result-backend.js';
 import type { TaskSnapshot } from '../backend/task-snapshot.js';
 
@@ -25,6 +38,13 @@ export type RevokeResult = 'revoked' | 'running' | 'final';
 
 export type Revoker = (queue: string, id: string, options: RevokeOptions) => Promise<RevokeResult>;
 
+/**
+ * How long result() relies on the reply inbox alone for a task sent with its address. After
+ * that it also follows the task's own events, which see every outcome: the ones nobody replies
+ * to (a revoke before the start, expiry, a dead-letter) and replies lost to a reconnect.
+ */
+const REPLY_ONLY_MS = 1_000;
+
 export class TaskHandle<R = unknown> {
   private events: Observable<TaskEvent> | undefined;
 
@@ -33,6 +53,9 @@ export class TaskHandle<R = unknown> {
     private readonly locateQueue: () => Promise<string>,
     private readonly backend: ResultBackend,
     private readonly revoker: Revoker,
+    private readonly replies?: ReplyInbox,
+    /** When the task was sent with this process's reply address (undefined: it was not). */
+    private readonly repliedSince?: number,
   ) {}
 
   /** State changes, starting with the current state and completing after a final one. */
@@ -81,10 +104,17 @@ export class TaskHandle<R = unknown> {
   /** The task's return value; rejects with TaskFailedError, TaskRevokedError or TaskTimeoutError. */
   async result(options: ResultOptions = {}): Promise<R> {
     let last: TaskState = 'PENDING';
-    let events = this.events$.pipe(
+    const followed = this.events$.pipe(
       tap((e) => (last = e.state)),
       filter((e) => isFinalState(e.state)),
     );
+    // Opens the inbox on the first wait: sends from then on are replied to.
+    this.replies?.use();
+    let events = followed;
+    if (this.replies && this.repliedSince !== undefined) {
+      const replyOnly = Math.max(this.repliedSince + REPLY_ONLY_MS - Date.now(), 0);
+      events = merge(this.replies.final(this.id), timer(replyOnly).pipe(switchMap(() => followed)));
+    }
     if (options.timeout !== undefined) events = events.pipe(rxTimeout({ first: options.timeout }));
     let final: TaskEvent;
     try {

@@ -8,6 +8,7 @@ import { TaskMetadataAccessor } from '../discovery/task-metadata.accessor.js';
 import { TaskQueueEngine } from '../engine.js';
 import { TASK_QUEUE_OPTIONS } from '../module/task-queue.constants.js';
 import type { ResolvedTaskQueueOptions } from '../module/task-queue-options.interface.js';
+import type { SentTask } from '../producer/producer.js';
 import type { SendOptions } from '../producer/send-options.js';
 import { TaskRegistry } from '../registry/task.registry.js';
 import type { TaskArgs, TaskMethodName, TaskResult } from './call-types.js';
@@ -35,7 +36,7 @@ export class TaskClient {
   /** Sends a task by name (Celery's apply_async). Arguments must be JSON. */
   async send(name: string, args: readonly unknown[] = [], options: SendOptions = {}): Promise<TaskHandle<unknown>> {
     const sent = await this.engine.producer.send(name, args, options, this.registry.get(name)?.queue);
-    return this.handle(sent.id, { queue: sent.queue });
+    return this.sentHandle(sent);
   }
 
   /**
@@ -46,7 +47,7 @@ export class TaskClient {
     const sent = await this.engine.producer.sendMany(
       tasks.map((t) => ({ task: t.name, args: t.args ?? [], options: t.options ?? {}, queueOfTask: this.registry.get(t.name)?.queue })),
     );
-    return sent.map((s) => this.handle(s.id, { queue: s.queue }));
+    return sent.map((s) => this.sentHandle(s));
   }
 
   /** Sends a task by its class and method: arguments and result type are checked at compile time. */
@@ -59,13 +60,18 @@ export class TaskClient {
     const task = TaskMetadataAccessor.ofClassMethod(provider, method);
     if (!task) throw new NotATaskError(provider.name, method);
     const sent = await this.engine.producer.send(task.name, args as readonly unknown[], options, task.queue);
-    return this.handle<TaskResult<T[K]>>(sent.id, { queue: sent.queue });
+    return this.sentHandle<TaskResult<T[K]>>(sent);
   }
 
   /** Revokes a task by id (see TaskHandle.revoke). */
   revoke(id: string, options: RevokeOptions & HandleOptions = {}): Promise<RevokeResult> {
     const { queue, ...revokeOptions } = options;
     return this.handle(id, queue === undefined ? {} : { queue }).revoke(revokeOptions);
+  }
+
+  private sentHandle<R>(sent: SentTask): TaskHandle<R> {
+    const known = Promise.resolve(sent.queue);
+    return this.engine.handle<R>(sent.id, () => known, sent.replied);
   }
 
   /** A handle on any task by id (Celery's AsyncResult(id)). An unknown id reads as PENDING. */

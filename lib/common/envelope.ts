@@ -21,6 +21,8 @@ export interface TaskEnvelope {
   priority?: number;
   parent?: string;
   root?: string;
+  /** The sender's reply channel (see ReplyInbox): the worker publishes the outcome there too. */
+  reply?: string;
   headers: Record<string, string>;
 }
 
@@ -47,7 +49,7 @@ export function parseEnvelope(raw: string): TaskEnvelope {
   for (const key of ['eta', 'expires', 'priority'] as const) {
     if (m[key] !== undefined && typeof m[key] !== 'number') throw new MalformedMessageError(`"${key}" is not a number`);
   }
-  for (const key of ['parent', 'root'] as const) {
+  for (const key of ['parent', 'root', 'reply'] as const) {
     if (m[key] !== undefined && typeof m[key] !== 'string') throw new MalformedMessageError(`"${key}" is not a string`);
   }
   const headers = m.headers;

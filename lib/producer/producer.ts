@@ -17,6 +17,8 @@ export interface SentTask {
   queue: string;
   /** False when a task with the same taskId already existed; nothing new was enqueued. */
   enqueued: boolean;
+  /** The message names this process's reply inbox: its outcome is published there. */
+  replied: boolean;
 }
 
 export interface SendRequest {
@@ -44,13 +46,17 @@ export class Producer {
     /** Resolves when the connection is usable; rejects after the given time. */
     private readonly ready: (ms: number) => Promise<void>,
     private readonly where: string,
+    /** The reply channel sends name, when this process waits for outcomes (see ReplyInbox). */
+    private readonly replyTo: () => string | undefined = () => undefined,
   ) {}
 
   /** Sends one task; the sends of one event-loop turn go to Redis together (see SendBatcher). */
   async send(task: string, args: readonly unknown[], options: SendOptions = {}, queueOfTask?: string): Promise<SentTask> {
-    const { id, queue, item } = this.build({ task, args, options, queueOfTask });
+    const reply = this.replyTo();
+    const { id, queue, item } = this.build({ task, args, options, queueOfTask }, reply);
     const enqueued = await this.batcher.add(queue, item);
-    return { id, queue, enqueued };
+    // A task that existed already was sent earlier, maybe without this inbox.
+    return { id, queue, enqueued, replied: enqueued && reply !== undefined };
   }
 
   /**
@@ -60,16 +66,21 @@ export class Producer {
   async sendMany(requests: readonly SendRequest[]): Promise<SentTask[]> {
     const byQueue = new Map<string, { index: number; item: EnqueueItem }[]>();
     const results: SentTask[] = new Array(requests.length);
+    const reply = this.replyTo();
     requests.forEach((request, index) => {
-      const { id, queue, item } = this.build(request);
-      results[index] = { id, queue, enqueued: false };
+      const { id, queue, item } = this.build(request, reply);
+      results[index] = { id, queue, enqueued: false, replied: false };
       const group = byQueue.get(queue) ?? [];
       group.push({ index, item });
       byQueue.set(queue, group);
     });
     const sends = [...byQueue].map(async ([queue, group]) => {
       const enqueued = await this.enqueue(queue, group.map((g) => g.item));
-      group.forEach((g, i) => ((results[g.index] as SentTask).enqueued = enqueued[i]));
+      group.forEach((g, i) => {
+        const result = results[g.index] as SentTask;
+        result.enqueued = enqueued[i] === true;
+        result.replied = result.enqueued && reply !== undefined;
+      });
     });
     await (sends.length === 1 ? sends[0] : Promise.all(sends));
     return results;
@@ -96,7 +107,7 @@ export class Producer {
   }
 
   /** Checks a request and builds its message, without sending it. */
-  build({ task, args, options = {}, queueOfTask }: SendRequest): { id: string; queue: string; item: EnqueueItem } {
+  build({ task, args, options = {}, queueOfTask }: SendRequest, reply?: string): { id: string; queue: string; item: EnqueueItem } {
     if (typeof task !== 'string' || task.length === 0) throw new InvalidArgumentError('The task name', 'must be a non-empty string');
     if (!Array.isArray(args)) throw new InvalidArgumentError('args', "must be an array of the task's arguments");
     assertJsonSerializable(args, 'args');
@@ -113,6 +124,7 @@ export class Producer {
     if (due > 0) envelope.eta = due;
     if (expires > 0) envelope.expires = expires;
     if (priority > 0) envelope.priority = priority;
+    if (reply !== undefined) envelope.reply = reply;
     const body = JSON.stringify(envelope);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: most messages need no byte count at all.
     if (body.length * 3 > this.limits.maxPayloadBytes) {

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 
-const { connection, leaseMs, intervalMs } = workerData;
+const { connection, leaseMs, intervalMs, table } = workerData;
 const options = { connectionName: 'tq:leases', maxRetriesPerRequest: 1 };
 const redis = typeof connection === 'string' ? new Redis(connection, options) : new Redis({ ...connection, ...options });
 // ioredis reconnects by itself; the main thread logs the first error of each outage and the recovery.
@@ -22,6 +22,36 @@ redis.on('ready', () => {
 });
 
 /**
+ * The holds the main thread writes to shared memory (see hold-table.ts for the layout), read
+ * when renewing: active zset key -> ids.
+ */
+const ints = new Int32Array(table.buffer);
+const bytes = new Uint8Array(table.buffer);
+const decoder = new TextDecoder();
+
+function tableHolds() {
+  const byKey = new Map();
+  for (let slot = 0; slot < table.slots; slot++) {
+    const at = (slot * table.slotBytes) / 4;
+    const before = Atomics.load(ints, at);
+    if ((before & 1) === 0) continue;
+    const key = table.keys[ints[at + 1]];
+    const length = ints[at + 2];
+    // slice() copies out of shared memory (TextDecoder refuses shared views).
+    const start = slot * table.slotBytes + 12;
+    const id = decoder.decode(bytes.slice(start, start + Math.min(Math.max(length, 0), table.slotBytes - 12)));
+    // Changed while copied: released (nothing to renew) or taken again (renewed next time, well
+    // within its lease, which starts at its fetch).
+    if (Atomics.load(ints, at) !== before || key === undefined) continue;
+    let ids = byKey.get(key);
+    if (!ids) byKey.set(key, (ids = new Set()));
+    ids.add(id);
+  }
+  return byKey;
+}
+
+/**
+ * Holds that did not fit the table, posted by the main thread instead.
  * active zset key -> (id -> holds). Counted: a worker may briefly hold one task twice (a lease
  * that ran out came back to it while the old run was ending), and the first release must not
  * drop the second hold.
@@ -42,9 +72,15 @@ parentPort.on('message', (message) => {
 
 const timer = setInterval(() => {
   const deadline = Date.now() + leaseMs;
+  const byKey = tableHolds();
   for (const [key, ids] of held) {
+    let all = byKey.get(key);
+    if (!all) byKey.set(key, (all = new Set()));
+    for (const id of ids.keys()) all.add(id);
+  }
+  for (const [key, ids] of byKey) {
     const args = [];
-    for (const id of ids.keys()) args.push(deadline, id);
+    for (const id of ids) args.push(deadline, id);
     // XX: only tasks still leased; a finished or requeued task is not brought back.
     if (args.length > 0) redis.zadd(key, 'XX', ...args).catch(() => undefined);
   }

@@ -5,16 +5,33 @@
  */
 import { Worker as Thread } from 'node:worker_threads';
 import type { ConnectionSpec } from '../connection/connection-spec.js';
+import { HoldTable } from './hold-table.js';
 
 export class LeaseKeeper {
   private readonly thread: Thread;
-  private pending: [key: string, id: string, delta: 1 | -1][] = [];
+  private readonly table: HoldTable;
+  /** Holds that found the table full travel as messages instead (see HoldTable). */
+  private overflow: [key: string, id: string, delta: 1 | -1][] = [];
 
-  constructor(connection: ConnectionSpec, leaseMs: number, onError: (err: Error) => void, onReady?: () => void) {
+  /** `activeKeys`: the active sets of the queues whose tasks this worker may hold. */
+  constructor(
+    connection: ConnectionSpec,
+    leaseMs: number,
+    activeKeys: readonly string[],
+    slots: number,
+    onError: (err: Error) => void,
+    onReady?: () => void,
+  ) {
+    this.table = new HoldTable(activeKeys, slots);
     this.thread = new Thread(new URL('./lease-keeper.thread.mjs', import.meta.url), {
       // It holds a set of ids and one connection: a small heap is plenty, and keeps the worker's RSS down.
       resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
-      workerData: { connection: threadConnection(connection), leaseMs, intervalMs: Math.max(Math.floor(leaseMs / 3), 50) },
+      workerData: {
+        connection: threadConnection(connection),
+        leaseMs,
+        intervalMs: Math.max(Math.floor(leaseMs / 3), 50),
+        table: this.table.shared(),
+      },
     });
     this.thread.on('error', onError);
     // The thread's own Redis trouble (refused login, TLS) is said here, where logging happens.
@@ -26,24 +43,28 @@ export class LeaseKeeper {
     this.thread.unref();
   }
 
+  /**
+   * From now on the thread renews this task's lease. Written to shared memory at once, with no
+   * message and no wake-up of the thread: it reads the table when it renews, even while a
+   * handler blocks this thread's event loop.
+   */
   hold(activeKey: string, id: string): void {
-    this.queueChange(activeKey, id, 1);
+    if (!this.table.hold(activeKey, id)) this.queueOverflow(activeKey, id, 1);
   }
 
   release(activeKey: string, id: string): void {
-    this.queueChange(activeKey, id, -1);
+    if (!this.table.release(activeKey, id)) this.queueOverflow(activeKey, id, -1);
   }
 
-  /** Changes of one tick travel in one message: posting to a thread costs more than a task's bookkeeping. */
-  private queueChange(key: string, id: string, delta: 1 | -1): void {
-    this.pending.push([key, id, delta]);
-    if (this.pending.length === 1) setImmediate(this.flush);
+  private queueOverflow(key: string, id: string, delta: 1 | -1): void {
+    this.overflow.push([key, id, delta]);
+    if (this.overflow.length === 1) setImmediate(this.flush);
   }
 
-  /** Sends queued changes now. Holds must reach the thread before a handler can block the loop. */
+  /** Sends overflow changes now. Holds must reach the thread before a handler can block the loop. */
   readonly flush = (): void => {
-    const changes = this.pending;
-    this.pending = [];
+    const changes = this.overflow;
+    this.overflow = [];
     if (changes.length > 0) this.thread.postMessage({ op: 'changes', changes });
   };
 

@@ -17,6 +17,7 @@ import {
   type RemoteErrorInfo,
 } from '../common/errors.js';
 import { toJson } from '../common/json.js';
+import { ReplyInbox } from '../backend/reply-inbox.js';
 import type { Broker, FetchedTask, Outcome } from '../broker/broker.js';
 import { toErrorInfo } from './error-info.js';
 import { RunningTaskContext } from './running-task-context.js';
@@ -53,6 +54,8 @@ export class TaskRun {
   private timers: NodeJS.Timeout[] = [];
   private freeSlot!: () => void;
   private abortController: AbortController | undefined;
+  /** The sender's reply channel, from the message (see ReplyInbox); '' for none. */
+  private reply = '';
 
   constructor(
     readonly task: FetchedTask,
@@ -114,6 +117,7 @@ export class TaskRun {
     } catch (err) {
       return this.settleWith(() => this.deadLetter('malformed', (err as Error).message));
     }
+    if (envelope.reply !== undefined && ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply)) this.reply = envelope.reply;
     const handler = this.deps.handlers.get(envelope.task);
     if (!handler) {
       return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));
@@ -216,7 +220,7 @@ export class TaskRun {
 
   private async commit(outcome: Outcome, ignoreResult = false): Promise<void> {
     const { broker, settings } = this.deps;
-    if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, ignoreResult))) this.lostLease();
+    if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, ignoreResult, this.reply))) this.lostLease();
   }
 
   private lostLease(): void {

@@ -86,6 +86,9 @@ export class Worker {
     this.leases = new LeaseKeeper(
       this.connections.spec,
       this.settings.leaseMs,
+      this.settings.queues.map((q) => this.broker.keys(q).active),
+      // Room for every slot twice over (a run being abandoned while its redelivery starts).
+      this.settings.concurrency * 2 + 16,
       (err) =>
         this.logger.error(
           `Lease keeper connection to ${this.connections.where}: ${err.message}; leases of running tasks ` +

@@ -8,9 +8,9 @@
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
   ARGV[4] result ttl in seconds (0 = keep)
-  ARGV[5..] groups of 5: id, lease token from the fetch, final state (SUCCESS | FAILURE |
+  ARGV[5..] groups of 6: id, lease token from the fetch, final state (SUCCESS | FAILURE |
             REVOKED), payload JSON (the result, or the error), '1' to drop the task's hash on
-            SUCCESS (the task ignores its result)
+            SUCCESS (the task ignores its result), the sender's reply channel ('' for none)
 
   Per task returns 1 committed, 0 not: a worker whose lease was taken over (its token no longer
   matches) cannot commit; 2 when this very outcome is already recorded (a command resent after
@@ -18,8 +18,8 @@
 ]]
 local now, ttl = ARGV[3], tonumber(ARGV[4])
 local out, done = {}, {}
-for i = 5, #ARGV, 5 do
-  local id, token, state, payload, ignore = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+for i = 5, #ARGV, 6 do
+  local id, token, state, payload, ignore, reply = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local key = ARGV[1] .. id
   local fields = redis.call('HMGET', key, 'tok', 'st')
   if fields[1] ~= token then
@@ -33,16 +33,20 @@ for i = 5, #ARGV, 5 do
       if env then redis.call('HSET', key, 'env', env) end
     end
     local channel = ARGV[2] .. id
+    local event
     if ignore == '1' and state == 'SUCCESS' then
       redis.call('DEL', key)
-      redis.call('PUBLISH', channel, state)
+      event = state
     else
       redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now)
       redis.call('HDEL', key, 'tok')
       if ttl > 0 then redis.call('EXPIRE', key, ttl) end
       -- The outcome rides with the event, so a waiter needs no second read.
-      redis.call('PUBLISH', channel, state .. '\n' .. payload)
+      event = state .. '\n' .. payload
     end
+    redis.call('PUBLISH', channel, event)
+    -- The sender waits in its reply inbox: the same event goes there, with the task's id.
+    if reply ~= '' then redis.call('PUBLISH', reply, id .. '\n' .. event) end
     out[#out + 1] = 1
   end
 end

@@ -1,0 +1,128 @@
+/**
+ * The fast path of result() for tasks this process sent (Celery's rpc backend idea): one
+ * pub/sub channel per process, subscribed once, on which workers publish the outcome of every
+ * task whose message names it. A waiter then needs no SUBSCRIBE, read and UNSUBSCRIBE of its
+ * own: the outcome arrives one hop after the worker commits it.
+ *
+ * It opens on the first result() a process awaits, and only sends made after it is subscribed
+ * name it: a process that never waits pays nothing. After a while without any result() call it
+ * closes again, so that a process that stopped waiting stops receiving outcomes it ignores.
+ *
+ * Replies are an optimisation, never the only way to learn an outcome: final states written
+ * elsewhere (revoke of a pending task, expiry, dead-letters) and replies lost to a reconnect
+ * reach a waiter through the task's own events (see TaskHandle.result).
+ */
+import { randomBytes } from 'node:crypto';
+import { Observable } from 'rxjs';
+import type { EventSubscriber } from './event-subscriber.js';
+import { parseEventMessage, type TaskEvent } from './result-backend.js';
+
+export interface ReplyInboxOptions {
+  /** Outcomes kept for a result() that comes after them, oldest dropped first. */
+  maxKept?: number;
+  /** Closes after this long without a result() call. */
+  idleCloseMs?: number;
+}
+
+export class ReplyInbox {
+  readonly channel: string;
+  private status: 'closed' | 'opening' | 'open' = 'closed';
+  private stop: (() => void) | undefined;
+  /** Counts opens, so that a subscription confirmed after a close (or a reopen) is dropped. */
+  private generation = 0;
+  /** Outcomes nobody waited for yet, oldest first. */
+  private readonly kept = new Map<string, TaskEvent>();
+  private readonly waiters = new Map<string, Set<(event: TaskEvent) => void>>();
+  private lastUsed = 0;
+  private readonly maxKept: number;
+  private readonly idleCloseMs: number;
+
+  constructor(
+    prefix: string,
+    private readonly subscriber: EventSubscriber,
+    options: ReplyInboxOptions = {},
+  ) {
+    this.channel = `${prefix}:reply:${randomBytes(12).toString('base64url')}`;
+    this.maxKept = options.maxKept ?? 10_000;
+    this.idleCloseMs = options.idleCloseMs ?? 60_000;
+  }
+
+  /** The channel a send should name, or undefined while the inbox is not subscribed. */
+  get address(): string | undefined {
+    return this.status === 'open' ? this.channel : undefined;
+  }
+
+  /** Whether a worker may publish to `channel` as a reply (only our own prefix's inboxes). */
+  static accepts(prefix: string, channel: unknown): channel is string {
+    return typeof channel === 'string' && channel.startsWith(`${prefix}:reply:`) && channel.length <= 200;
+  }
+
+  /** A result() is waiting: open if closed (later sends then name this inbox). */
+  use(): void {
+    this.lastUsed = Date.now();
+    if (this.status !== 'closed') return;
+    this.status = 'opening';
+    const generation = ++this.generation;
+    this.subscriber.listen(this.channel, (m) => this.receive(m)).then(
+      (stop) => {
+        if (generation !== this.generation) return stop();
+        this.stop = stop;
+        this.status = 'open';
+      },
+      // Not subscribed (Redis down): waiters use the task events; the next result() tries again.
+      () => {
+        if (generation === this.generation) this.status = 'closed';
+      },
+    );
+  }
+
+  /** The final event of a task sent with this inbox's address: at once if it came already. */
+  final(id: string): Observable<TaskEvent> {
+    return new Observable<TaskEvent>((subscriber) => {
+      const early = this.kept.get(id);
+      if (early) {
+        this.kept.delete(id);
+        subscriber.next(early);
+        subscriber.complete();
+        return;
+      }
+      const waiter = (event: TaskEvent) => {
+        subscriber.next(event);
+        subscriber.complete();
+      };
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      set.add(waiter);
+      return () => {
+        set.delete(waiter);
+        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+      };
+    });
+  }
+
+  close(): void {
+    this.generation++;
+    this.stop?.();
+    this.stop = undefined;
+    this.status = 'closed';
+    this.kept.clear();
+  }
+
+  /** Replies are "<id>\n<STATE>\n<JSON>" (see scripts/complete.lua). */
+  private receive(message: string): void {
+    const newline = message.indexOf('\n');
+    if (newline <= 0) return;
+    const id = message.slice(0, newline);
+    const event = parseEventMessage(id, message.slice(newline + 1));
+    if (!event) return;
+    const set = this.waiters.get(id);
+    if (set) {
+      this.waiters.delete(id);
+      for (const waiter of set) waiter(event);
+      return;
+    }
+    if (this.waiters.size === 0 && Date.now() - this.lastUsed > this.idleCloseMs) return this.close();
+    this.kept.set(id, event);
+    if (this.kept.size > this.maxKept) this.kept.delete(this.kept.keys().next().value as string);
+  }
+}
