@@ -100,18 +100,28 @@ local function deadLetter(id, key, env, dlv)
   finish(id, key, 'FAILURE', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }))
 end
 
-for _, id in ipairs(ids) do
+-- The bodies of all of them, with one read per slice of ids.
+local bodies = {}
+for i = 1, #ids, 4000 do
+  for _, body in ipairs(redis.call('HMGET', KEYS[8], unpack(ids, i, math.min(i + 3999, #ids)))) do
+    bodies[#bodies + 1] = body
+  end
+end
+
+local n = 1
+for i, id in ipairs(ids) do
   local key = prefix .. id
   local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
   -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
-  local env, st = redis.call('HGET', KEYS[8], id) or f[1], f[2]
+  local env, st = bodies[i] or f[1], f[2]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
     -- already final: nothing to run
   elseif not env then
     -- no message body at all: lease it anyway so the worker can dead-letter it
     leased[#leased + 1] = ARGV[4]
     leased[#leased + 1] = id
-    for _, v in ipairs({ id, '', ARGV[6] .. ':0', 0, 0, 0 }) do out[#out + 1] = v end
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, '', ARGV[6] .. ':0', 0, 0, 0
+    n = n + 6
   elseif f[5] then
     finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[5] }))
   elseif f[4] and tonumber(f[4]) < now then
@@ -127,7 +137,8 @@ for _, id in ipairs(ids) do
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
       redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
-      for _, v in ipairs({ id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0') }) do out[#out + 1] = v end
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0')
+      n = n + 6
     end
   end
 end
