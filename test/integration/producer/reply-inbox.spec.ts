@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
-import { TaskClient, TaskFailedError, TaskRevokedError, TaskWorkerHost, type TaskHandle } from '../../../lib/index.js';
+import {
+  TaskClient,
+  TaskFailedError,
+  TaskRevokedError,
+  TaskTimeoutError,
+  TaskWorkerHost,
+  type TaskHandle,
+} from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
 import { eventually, rawRedis, uniquePrefix } from '../../support/test-redis.js';
@@ -99,6 +106,18 @@ describe('result() through the sender\'s reply inbox', () => {
     const listen = jest.spyOn(engine.subscriber, 'listen');
     await expect(handle.result({ timeout: 5_000 })).resolves.toBe(42);
     expect(listen).not.toHaveBeenCalled();
+  });
+
+  it('a wait that times out on the reply alone still says the state the task is in', async () => {
+    const { client, firstResult, startWorker } = await apps();
+    await startWorker();
+    await firstResult;
+    const handle = await client.send('math.sleep', [3_000]);
+    await eventually(async () => (await handle.state()) === 'STARTED');
+    const err = await handle.result({ timeout: 100 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskTimeoutError);
+    expect((err as TaskTimeoutError).lastState).toBe('STARTED');
+    await handle.revoke({ terminate: true });
   });
 
   it('a worker publishes replies only to inboxes under its own prefix', async () => {
