@@ -20,6 +20,8 @@ import { parseEventMessage, type TaskEvent } from './result-backend.js';
 export interface ReplyInboxOptions {
   /** Outcomes kept for a result() that comes after them, oldest dropped first. */
   maxKept?: number;
+  /** ...and at most this many bytes of them (results can be large). */
+  maxKeptBytes?: number;
   /** Closes after this long without a result() call. */
   idleCloseMs?: number;
 }
@@ -30,11 +32,13 @@ export class ReplyInbox {
   private stop: (() => void) | undefined;
   /** Counts opens, so that a subscription confirmed after a close (or a reopen) is dropped. */
   private generation = 0;
-  /** Outcomes nobody waited for yet, oldest first. */
-  private readonly kept = new Map<string, TaskEvent>();
+  /** Outcomes nobody waited for yet, oldest first, with the size of their message. */
+  private readonly kept = new Map<string, { event: TaskEvent; bytes: number }>();
+  private keptBytes = 0;
   private readonly waiters = new Map<string, Set<(event: TaskEvent) => void>>();
   private lastUsed = 0;
   private readonly maxKept: number;
+  private readonly maxKeptBytes: number;
   private readonly idleCloseMs: number;
 
   constructor(
@@ -44,6 +48,7 @@ export class ReplyInbox {
   ) {
     this.channel = `${prefix}:reply:${randomBytes(12).toString('base64url')}`;
     this.maxKept = options.maxKept ?? 10_000;
+    this.maxKeptBytes = options.maxKeptBytes ?? 16 * 1024 * 1024;
     this.idleCloseMs = options.idleCloseMs ?? 60_000;
   }
 
@@ -79,9 +84,8 @@ export class ReplyInbox {
   /** The final event of a task sent with this inbox's address: at once if it came already. */
   final(id: string): Observable<TaskEvent> {
     return new Observable<TaskEvent>((subscriber) => {
-      const early = this.kept.get(id);
+      const early = this.take(id);
       if (early) {
-        this.kept.delete(id);
         subscriber.next(early);
         subscriber.complete();
         return;
@@ -106,6 +110,15 @@ export class ReplyInbox {
     this.stop = undefined;
     this.status = 'closed';
     this.kept.clear();
+    this.keptBytes = 0;
+  }
+
+  private take(id: string): TaskEvent | undefined {
+    const entry = this.kept.get(id);
+    if (!entry) return undefined;
+    this.kept.delete(id);
+    this.keptBytes -= entry.bytes;
+    return entry.event;
   }
 
   /** Replies are "<id>\n<STATE>\n<JSON>" (see scripts/complete.lua). */
@@ -122,7 +135,11 @@ export class ReplyInbox {
       return;
     }
     if (this.waiters.size === 0 && Date.now() - this.lastUsed > this.idleCloseMs) return this.close();
-    this.kept.set(id, event);
-    if (this.kept.size > this.maxKept) this.kept.delete(this.kept.keys().next().value as string);
+    this.take(id); // a repeated reply replaces the one kept
+    this.kept.set(id, { event, bytes: message.length });
+    this.keptBytes += message.length;
+    while (this.kept.size > this.maxKept || this.keptBytes > this.maxKeptBytes) {
+      this.take(this.kept.keys().next().value as string);
+    }
   }
 }

@@ -111,10 +111,10 @@ export class TaskHandle<R = unknown> {
     // Opens the inbox on the first wait: sends from then on are replied to.
     this.replies?.use();
     let events = followed;
-    const viaReply = this.replies !== undefined && this.repliedSince !== undefined;
-    if (this.replies && this.repliedSince !== undefined) {
-      const replyOnly = Math.max(this.repliedSince + REPLY_ONLY_MS - Date.now(), 0);
-      events = merge(this.replies.final(this.id), timer(replyOnly).pipe(switchMap(() => followed)));
+    const replies = this.repliedSince !== undefined ? this.replies : undefined;
+    if (replies) {
+      const replyOnly = Math.max((this.repliedSince as number) + REPLY_ONLY_MS - Date.now(), 0);
+      events = merge(replies.final(this.id), timer(replyOnly).pipe(switchMap(() => followed)));
     }
     if (options.timeout !== undefined) events = events.pipe(rxTimeout({ first: options.timeout }));
     let final: TaskEvent;
@@ -123,7 +123,7 @@ export class TaskHandle<R = unknown> {
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       // Timed out while waiting on the reply alone: no state was seen yet, so read it once.
-      if (viaReply && last === 'PENDING') last = await this.state().catch(() => last);
+      if (replies && last === 'PENDING') last = await this.state().catch(() => last);
       throw new TaskTimeoutError(this.id, options.timeout ?? 0, last);
     }
     if (final.state === 'SUCCESS') return final.result as R;
