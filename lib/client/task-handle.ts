@@ -1,6 +1,7 @@
 /**
  * A handle on one task, wherever it runs (Celery's AsyncResult): its state, progress, result
- * and a stream of its state changes. Everything is read from Redis; nothing is cached.
+ * and a stream of its state changes. Everything is read from Redis, except the outcome of a
+ * task this process sent, which its reply inbox may have received already (see ReplyInbox).
  */
 import {
   defer,
