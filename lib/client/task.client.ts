@@ -8,7 +8,6 @@ import { TaskMetadataAccessor } from '../discovery/task-metadata.accessor.js';
 import { TaskQueueEngine } from '../engine.js';
 import { TASK_QUEUE_OPTIONS } from '../module/task-queue.constants.js';
 import type { ResolvedTaskQueueOptions } from '../module/task-queue-options.interface.js';
-import type { SentTask } from '../producer/producer.js';
 import type { SendOptions } from '../producer/send-options.js';
 import { TaskRegistry } from '../registry/task.registry.js';
 import type { TaskArgs, TaskMethodName, TaskResult } from './call-types.js';
@@ -36,7 +35,7 @@ export class TaskClient {
   /** Sends a task by name (Celery's apply_async). Arguments must be JSON. */
   async send(name: string, args: readonly unknown[] = [], options: SendOptions = {}): Promise<TaskHandle<unknown>> {
     const sent = await this.engine.producer.send(name, args, options, this.registry.get(name)?.queue);
-    return this.sentHandle(sent);
+    return this.inQueue(sent.id, sent.queue, sent.replied);
   }
 
   /**
@@ -47,7 +46,7 @@ export class TaskClient {
     const sent = await this.engine.producer.sendMany(
       tasks.map((t) => ({ task: t.name, args: t.args ?? [], options: t.options ?? {}, queueOfTask: this.registry.get(t.name)?.queue })),
     );
-    return sent.map((s) => this.sentHandle(s));
+    return sent.map((s) => this.inQueue(s.id, s.queue, s.replied));
   }
 
   /** Sends a task by its class and method: arguments and result type are checked at compile time. */
@@ -60,7 +59,7 @@ export class TaskClient {
     const task = TaskMetadataAccessor.ofClassMethod(provider, method);
     if (!task) throw new NotATaskError(provider.name, method);
     const sent = await this.engine.producer.send(task.name, args as readonly unknown[], options, task.queue);
-    return this.sentHandle<TaskResult<T[K]>>(sent);
+    return this.inQueue<TaskResult<T[K]>>(sent.id, sent.queue, sent.replied);
   }
 
   /** Revokes a task by id (see TaskHandle.revoke). */
@@ -69,9 +68,10 @@ export class TaskClient {
     return this.handle(id, queue === undefined ? {} : { queue }).revoke(revokeOptions);
   }
 
-  private sentHandle<R>(sent: SentTask): TaskHandle<R> {
-    const known = Promise.resolve(sent.queue);
-    return this.engine.handle<R>(sent.id, () => known, sent.replied);
+  /** A handle on a task whose queue is known; `replied` when its message names our reply inbox. */
+  private inQueue<R>(id: string, queue: string, replied = false): TaskHandle<R> {
+    const known = Promise.resolve(queue);
+    return this.engine.handle<R>(id, () => known, replied);
   }
 
   /** A handle on any task by id (Celery's AsyncResult(id)). An unknown id reads as PENDING. */
@@ -79,8 +79,7 @@ export class TaskClient {
     const { queue } = options;
     if (queue !== undefined) {
       this.engine.broker.keys(queue); // validates the name
-      const known = Promise.resolve(queue);
-      return this.engine.handle<R>(id, () => known);
+      return this.inQueue<R>(id, queue);
     }
     let found: string | undefined;
     const locate = async (): Promise<string> => {

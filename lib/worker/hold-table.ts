@@ -29,8 +29,6 @@ export class HoldTable {
   private readonly bytes: Uint8Array;
   private readonly keyIndex: Map<string, number>;
   private readonly free: number[] = [];
-  /** "<key index>\n<id>" -> slots holding it (a task may briefly be held twice; see Worker.prepare). */
-  private readonly slotsOf = new Map<string, number[]>();
 
   constructor(
     private readonly keys: readonly string[],
@@ -47,40 +45,31 @@ export class HoldTable {
     return { buffer: this.buffer, keys: this.keys, slots: this.slots, slotBytes: SLOT_BYTES };
   }
 
-  /** False when the table cannot take it (full, or a key it does not know): the caller posts it instead. */
-  hold(key: string, id: string): boolean {
+  /**
+   * Returns the slot that holds it, for release(); -1 when the table cannot take it (full, or a
+   * key it does not know): the caller posts it instead. A task held twice (see Worker.prepare)
+   * takes two slots, so each hold is released on its own.
+   */
+  hold(key: string, id: string): number {
     const k = this.keyIndex.get(key);
-    if (k === undefined) return false;
+    if (k === undefined) return -1;
     const slot = this.free.pop();
-    if (slot === undefined) return false;
+    if (slot === undefined) return -1;
     const base = slot * SLOT_BYTES;
     const { read, written } = encoder.encodeInto(id, this.bytes.subarray(base + HEADER_INTS * 4, base + SLOT_BYTES));
     if (read < id.length) {
       this.free.push(slot);
-      return false;
+      return -1;
     }
     const at = base / 4;
     this.ints[at + 1] = k;
     this.ints[at + 2] = written;
     Atomics.add(this.ints, at, 1); // even -> odd: held, published after the data above
-    const name = `${k}\n${id}`;
-    const list = this.slotsOf.get(name);
-    if (list) list.push(slot);
-    else this.slotsOf.set(name, [slot]);
-    return true;
+    return slot;
   }
 
-  /** False when the table holds no such task (its hold was posted instead). */
-  release(key: string, id: string): boolean {
-    const k = this.keyIndex.get(key);
-    if (k === undefined) return false;
-    const name = `${k}\n${id}`;
-    const list = this.slotsOf.get(name);
-    const slot = list?.pop();
-    if (slot === undefined) return false;
-    if (list?.length === 0) this.slotsOf.delete(name);
+  release(slot: number): void {
     Atomics.add(this.ints, (slot * SLOT_BYTES) / 4, 1); // odd -> even: free
     this.free.push(slot);
-    return true;
   }
 }

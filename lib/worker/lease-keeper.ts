@@ -7,6 +7,9 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { ConnectionSpec } from '../connection/connection-spec.js';
 import { HoldTable } from './hold-table.js';
 
+/** The table slot of a hold, or -1 when it was posted to the thread instead (table full). */
+export type LeaseHold = number;
+
 export class LeaseKeeper {
   private readonly thread: Thread;
   private readonly table: HoldTable;
@@ -46,14 +49,17 @@ export class LeaseKeeper {
   /**
    * From now on the thread renews this task's lease. Written to shared memory at once, with no
    * message and no wake-up of the thread: it reads the table when it renews, even while a
-   * handler blocks this thread's event loop.
+   * handler blocks this thread's event loop. Returns what release() needs.
    */
-  hold(activeKey: string, id: string): void {
-    if (!this.table.hold(activeKey, id)) this.queueOverflow(activeKey, id, 1);
+  hold(activeKey: string, id: string): LeaseHold {
+    const slot = this.table.hold(activeKey, id);
+    if (slot < 0) this.queueOverflow(activeKey, id, 1);
+    return slot;
   }
 
-  release(activeKey: string, id: string): void {
-    if (!this.table.release(activeKey, id)) this.queueOverflow(activeKey, id, -1);
+  release(activeKey: string, id: string, hold: LeaseHold): void {
+    if (hold >= 0) this.table.release(hold);
+    else this.queueOverflow(activeKey, id, -1);
   }
 
   private queueOverflow(key: string, id: string, delta: 1 | -1): void {

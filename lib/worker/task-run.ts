@@ -117,7 +117,7 @@ export class TaskRun {
     } catch (err) {
       return this.settleWith(() => this.deadLetter('malformed', (err as Error).message));
     }
-    if (envelope.reply !== undefined && ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply)) this.reply = envelope.reply;
+    if (ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply)) this.reply = envelope.reply;
     const handler = this.deps.handlers.get(envelope.task);
     if (!handler) {
       return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));

@@ -17,7 +17,7 @@ import type { RedisConnections } from '../connection/redis-connections.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { TaskLogger } from './task-context.js';
 import type { TaskHandlerLookup } from './task-handler.js';
-import { TaskRun, type RunSettings } from './task-run.js';
+import { TaskRun, type RunDeps, type RunSettings } from './task-run.js';
 
 export interface WorkerSettings extends RunSettings {
   queues: readonly string[];
@@ -63,6 +63,8 @@ export class Worker {
   /** The loop waited (for work, or after an error) since its last fetch: sweep on the next. */
   private waited = true;
   private readonly lastSweep = new Map<string, number>();
+  /** What every run of this worker shares (one object, not one per task). */
+  private readonly runDeps: RunDeps;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -74,6 +76,7 @@ export class Worker {
     private readonly taskLogger: TaskLoggerFactory,
   ) {
     for (const q of settings.queues) broker.keys(q); // validates queue names before anything starts
+    this.runDeps = { broker, handlers, settings, logger, taskLogger, workerId: this.id };
   }
 
   /** True while the loop is fetching without errors. */
@@ -262,19 +265,12 @@ export class Worker {
     const key = runKey(task.queue, task.id);
     // Our own lease on it ran out (a long Redis outage) and it came back to us: one run at a time.
     this.runs.get(key)?.abandon();
-    const run = new TaskRun(task, {
-      broker: this.broker,
-      handlers: this.handlers,
-      settings: this.settings,
-      logger: this.logger,
-      taskLogger: this.taskLogger,
-      workerId: this.id,
-    });
+    const run = new TaskRun(task, this.runDeps);
     this.runs.set(key, run);
     const activeKey = this.broker.keys(task.queue).active;
-    this.leases?.hold(activeKey, task.id);
+    const hold = this.leases?.hold(activeKey, task.id);
     void run.done.then(() => {
-      this.leases?.release(activeKey, task.id);
+      if (hold !== undefined) this.leases?.release(activeKey, task.id, hold);
       if (this.runs.get(key) === run) this.runs.delete(key);
       this.wakeSlot?.();
       // A queue at its own limit may have work waiting that BLPOP will not hear of: look again.

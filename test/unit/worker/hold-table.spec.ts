@@ -20,34 +20,36 @@ function readAll(table: HoldTable): Record<string, string[]> {
 describe('HoldTable: the holds a worker shares with its lease-keeper thread', () => {
   it('publishes holds and releases, per active key, ids in UTF-8', () => {
     const table = new HoldTable(['a:active', 'b:active'], 8);
-    expect(table.hold('a:active', 'id-1')).toBe(true);
-    expect(table.hold('b:active', 'zäh-✓')).toBe(true);
-    expect(table.hold('a:active', 'id-2')).toBe(true);
+    const first = table.hold('a:active', 'id-1');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(table.hold('b:active', 'zäh-✓')).toBeGreaterThanOrEqual(0);
+    expect(table.hold('a:active', 'id-2')).toBeGreaterThanOrEqual(0);
     expect(readAll(table)).toEqual({ 'a:active': ['id-1', 'id-2'], 'b:active': ['zäh-✓'] });
-    expect(table.release('a:active', 'id-1')).toBe(true);
+    table.release(first);
     expect(readAll(table)).toEqual({ 'a:active': ['id-2'], 'b:active': ['zäh-✓'] });
   });
 
   it('counts a task held twice: the first release keeps the second hold', () => {
     const table = new HoldTable(['q'], 4);
-    table.hold('q', 'x');
-    table.hold('q', 'x');
-    table.release('q', 'x');
+    const first = table.hold('q', 'x');
+    const second = table.hold('q', 'x');
+    expect(second).not.toBe(first);
+    table.release(first);
     expect(readAll(table)).toEqual({ q: ['x'] });
-    table.release('q', 'x');
+    table.release(second);
     expect(readAll(table)).toEqual({});
-    expect(table.release('q', 'x')).toBe(false);
   });
 
   it('refuses what it cannot take (full, unknown key, too long), so the caller posts it instead', () => {
     const table = new HoldTable(['q'], 2);
-    expect(table.hold('q', '1')).toBe(true);
-    expect(table.hold('q', '2')).toBe(true);
-    expect(table.hold('q', '3')).toBe(false);
-    expect(table.hold('other', '1')).toBe(false);
-    table.release('q', '1');
-    expect(table.hold('q', '€'.repeat(201))).toBe(false);
-    expect(table.hold('q', '3')).toBe(true);
+    const one = table.hold('q', '1');
+    expect(one).toBeGreaterThanOrEqual(0);
+    expect(table.hold('q', '2')).toBeGreaterThanOrEqual(0);
+    expect(table.hold('q', '3')).toBe(-1);
+    expect(table.hold('other', '1')).toBe(-1);
+    table.release(one);
+    expect(table.hold('q', '€'.repeat(201))).toBe(-1);
+    expect(table.hold('q', '3')).toBeGreaterThanOrEqual(0);
     expect(readAll(table)).toEqual({ q: ['2', '3'] });
   });
 });
