@@ -7,7 +7,7 @@ import { guarded } from '../connection/redis-errors.js';
 import { Completions } from './completions.js';
 import { DeadLetterQueue } from './dead-letters.js';
 import { QueueKeys } from './keys.js';
-import { scripts } from './lua-script.js';
+import { loadScripts, scripts } from './lua-script.js';
 
 export interface EnqueueItem {
   id: string;
@@ -135,6 +135,11 @@ export class Broker {
   async lastTick(queue: string, schedule: string): Promise<number | null> {
     const value = await this.redis.get(this.keys(queue).schedule(schedule));
     return value === null ? null : Number(value);
+  }
+
+  /** Loads the Lua scripts into Redis ahead of their first use (see loadScripts). */
+  loadScripts(): Promise<void> {
+    return guarded(this.where, loadScripts(this.redis));
   }
 
   /** Wakes one worker blocked on this queue (it then fetches again). */

@@ -30,6 +30,16 @@ export class LuaScript {
   }
 }
 
+/**
+ * Loads every script into Redis, so that none is first sent in full in the middle of work: a
+ * call that has to be resent after NOSCRIPT lands behind calls issued after it.
+ */
+export async function loadScripts(redis: Redis): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const script of Object.values(scripts)) pipeline.script('LOAD', script.source);
+  for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+}
+
 export const scripts = {
   enqueue: new LuaScript('enqueue'),
   fetch: new LuaScript('fetch'),

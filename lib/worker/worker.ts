@@ -42,7 +42,8 @@ interface NextDue {
 
 /**
  * How often a busy worker sweeps a queue in its fetch (promotes due delayed tasks, takes back
- * expired leases). An idle worker sweeps on every wake-up, so a due task is not late for this.
+ * expired leases). A fetch that finds nothing ready sweeps anyway (fetch.lua), so a worker about
+ * to block, or woken by the timer of a due task, never waits for this.
  */
 const SWEEP_EVERY_MS = 50;
 
@@ -60,8 +61,6 @@ export class Worker {
   private healthy = true;
   /** True while the loop waits in BLPOP for new work. */
   private blocked = false;
-  /** The loop waited (for work, or after an error) since its last fetch: sweep on the next. */
-  private waited = true;
   private readonly lastSweep = new Map<string, number>();
   /** What every run of this worker shares (one object, not one per task). */
   private readonly runDeps: RunDeps;
@@ -99,6 +98,8 @@ export class Worker {
         ),
       () => this.logger.log(`Lease keeper connection to ${this.connections.where} is back`),
     );
+    // Not fatal: a script Redis does not have is sent in full on first use (NOSCRIPT).
+    await this.broker.loadScripts().catch(() => undefined);
     // Subscribed before the first fetch, so no terminate for a task of ours can be missed.
     for (const queue of this.settings.queues) {
       this.stopListening.push(
@@ -136,15 +137,11 @@ export class Worker {
     while (!this.stopping) {
       try {
         if (this.runs.size >= this.settings.concurrency) {
-          await new Promise<void>((resolve) => (this.wakeSlot = resolve));
-          this.wakeSlot = undefined;
+          await this.slotFreed();
           continue;
         }
         const due = await this.fetchRound();
-        if (due !== undefined && !this.stopping) {
-          await this.waitForWork(due);
-          this.waited = true;
-        }
+        if (due !== undefined && !this.stopping) await this.waitForWork(due);
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
         failures = 0;
@@ -153,7 +150,6 @@ export class Worker {
         failures++;
         if (this.healthy) this.logger.error(`Worker ${this.id} is NOT consuming: ${(err as Error).message}; retrying`);
         this.healthy = false;
-        this.waited = true;
         // The error path only: back off so a Redis outage is not hammered.
         await sleep(Math.min(50 * 2 ** failures, 2_000));
       }
@@ -190,7 +186,6 @@ export class Worker {
     let got = 0;
     const next: NextDue = { at: Number.POSITIVE_INFINITY };
     let full = false;
-    let swept = true;
     for (const queue of this.settings.queues) {
       const room = this.roomFor(queue);
       if (room <= 0) {
@@ -198,8 +193,6 @@ export class Worker {
         continue;
       }
       if (this.stopping) break;
-      const sweep = this.sweepDue(queue);
-      swept &&= sweep;
       const result = await this.broker.fetch(
         queue,
         room,
@@ -209,7 +202,7 @@ export class Worker {
           maxDeliveries: this.settings.maxDeliveries,
           resultTtlSec: this.settings.resultTtlSec,
         },
-        sweep,
+        this.sweepDue(queue),
       );
       if (result.nextDue !== null && result.nextDue < next.at) {
         next.at = result.nextDue;
@@ -221,23 +214,31 @@ export class Worker {
       for (const run of runs) this.track(run.run());
       got += result.tasks.length;
     }
-    // Nothing came from a fetch that did not sweep: sweep before blocking, so that due and
-    // abandoned tasks are not left waiting for the next wake-up.
-    this.waited = got === 0 && !swept;
-    if (got > 0 || this.waited) return undefined;
+    if (got > 0) return undefined;
     // Every queue with work is at its own limit: wait for a slot, not for new work.
     if (!full && this.queueLimitsReached()) {
-      await new Promise<void>((resolve) => (this.wakeSlot = resolve));
-      this.wakeSlot = undefined;
+      await this.slotFreed();
       return undefined;
     }
     return next;
   }
 
+  /**
+   * Resolves once a run has freed its slot and its commit has been handed to Redis: a run frees
+   * its slot as it issues its commit, which Completions sends on the next tick, and a fetch made
+   * before that would run ahead of the commit in Redis and hold back the outcome its sender awaits.
+   */
+  private async slotFreed(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wakeSlot = resolve));
+    this.wakeSlot = undefined;
+    // nextTick callbacks run in order: this one after the flush of the commits already issued.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+  }
+
   /** Whether this fetch of the queue sweeps first (see SWEEP_EVERY_MS); records it if so. */
   private sweepDue(queue: string): boolean {
     const now = Date.now();
-    if (!this.waited && now - (this.lastSweep.get(queue) ?? 0) < SWEEP_EVERY_MS) return false;
+    if (now - (this.lastSweep.get(queue) ?? 0) < SWEEP_EVERY_MS) return false;
     this.lastSweep.set(queue, now);
     return true;
   }

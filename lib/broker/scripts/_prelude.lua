@@ -23,14 +23,6 @@ local function wakeOne(wakeKey)
   if redis.call('LLEN', wakeKey) == 0 then redis.call('LPUSH', wakeKey, '1') end
 end
 
-local function readyCount(waitKey)
-  local n = redis.call('LLEN', waitKey)
-  for _, level in ipairs(redis.call('SMEMBERS', waitKey .. ':levels')) do
-    n = n + redis.call('LLEN', waitKey .. ':p' .. level)
-  end
-  return n
-end
-
 -- One command over many values (ZADD/HSET pairs, ids), in slices: unpack() is bounded by Lua's C
 -- stack (LUAI_MAXCSTACK, 8000 values), and 4000 keeps pairs whole.
 local function callInSlices(command, key, values)

@@ -22,7 +22,8 @@
 
   A sweep moves due delayed tasks to their wait list, and puts tasks whose lease ran out (their
   worker stopped renewing it: it died) back at the head of theirs. Workers ask for one only
-  every few ms and after waiting (see Worker), not on every fetch of a busy queue.
+  every few ms (see Worker), not on every fetch of a busy queue; a fetch that finds nothing
+  ready sweeps anyway before it gives up.
   Higher priority levels are taken first; within a level, oldest first.
   A task that is already final (a redelivery after its result was written) is dropped without
   being handed out again; one that was revoked while its worker died, or that expired before it
@@ -35,7 +36,7 @@
 local now = tonumber(ARGV[3])
 local prefix = ARGV[1]
 
-if ARGV[10] == '1' then
+local function sweep()
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
   if #due > 0 then
     redis.call('ZREM', KEYS[3], unpack(due))
@@ -48,6 +49,9 @@ if ARGV[10] == '1' then
     for _, id in ipairs(expired) do pushReady(KEYS[1], prefix .. id, id, true) end
   end
 end
+
+local swept = ARGV[10] == '1'
+if swept then sweep() end
 
 local out = { -1 }
 -- The earliest due time matters only to a worker that gets nothing (it sleeps until then).
@@ -64,17 +68,37 @@ if redis.call('EXISTS', KEYS[7]) == 1 then return withNextDue() end
 -- Take from the highest level down.
 local want = tonumber(ARGV[5])
 local ids = {}
-local levels = redis.call('SMEMBERS', KEYS[1] .. ':levels')
-table.sort(levels, function(a, b) return tonumber(a) > tonumber(b) end)
-levels[#levels + 1] = '0'
-for _, level in ipairs(levels) do
-  if #ids >= want then break end
-  local list = waitListOf(KEYS[1], level)
-  local taken = redis.call('LPOP', list, want - #ids)
-  if taken then
-    for _, id in ipairs(taken) do ids[#ids + 1] = id end
+-- Whether ready tasks are left after this fetch (then another blocked worker is woken).
+local more = false
+local function take()
+  local levels = redis.call('SMEMBERS', KEYS[1] .. ':levels')
+  table.sort(levels, function(a, b) return tonumber(a) > tonumber(b) end)
+  levels[#levels + 1] = '0'
+  for _, level in ipairs(levels) do
+    local list = waitListOf(KEYS[1], level)
+    if #ids >= want then
+      -- A level still in the set holds tasks; level 0 is looked at.
+      more = level ~= '0' or redis.call('LLEN', list) > 0
+      break
+    end
+    local taken = redis.call('LPOP', list, want - #ids)
+    if taken then
+      for _, id in ipairs(taken) do ids[#ids + 1] = id end
+    end
+    -- LPOP gave fewer than asked only when it emptied the list: count what is left otherwise.
+    if level ~= '0' then
+      if redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[1] .. ':levels', level) else more = true end
+    elseif #ids >= want then
+      more = redis.call('LLEN', list) > 0
+    end
   end
-  if level ~= '0' and redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[1] .. ':levels', level) end
+end
+take()
+-- Nothing ready: sweep now if this fetch did not, so that due and abandoned tasks do not wait for
+-- the next sweep of a busy worker (this worker blocks next).
+if #ids == 0 and not swept then
+  sweep()
+  take()
 end
 if #ids == 0 then return withNextDue() end
 
@@ -144,7 +168,6 @@ for i, id in ipairs(ids) do
 end
 callInSlices('ZADD', KEYS[2], leased)
 
--- More work left: pass the wake-up on to another blocked worker. (Fewer than asked for means
--- every list was emptied: nothing to count.)
-if #ids >= want and readyCount(KEYS[1]) > 0 then wakeOne(KEYS[4]) end
+-- More work left: pass the wake-up on to another blocked worker.
+if more then wakeOne(KEYS[4]) end
 return withNextDue()

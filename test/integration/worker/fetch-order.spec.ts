@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
+import { TaskQueueEngine } from '../../../lib/engine.js';
+import { bootApp } from '../../support/nest-app.js';
+import { eventually, rawRedis } from '../../support/test-redis.js';
+
+@Injectable()
+class EchoTasks {
+  @Task('order.echo')
+  echo(n: number): number {
+    return n;
+  }
+}
+
+describe('fetch: what a worker asks Redis for, and in which order', () => {
+  let app: TestingModule | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('commits an outcome before it fetches the next task, so the outcome is not held behind that fetch', async () => {
+    app = await bootApp([EchoTasks], { worker: { concurrency: 1 } });
+    const client = app.get(TaskClient);
+    const keys = app.get(TaskQueueEngine).broker.keys('default');
+    const first = await client.send('order.echo', [1]);
+    const second = await client.send('order.echo', [2]);
+
+    const listener = rawRedis();
+    const seen: string[] = [];
+    try {
+      listener.on('message', (channel: string, message: string) => {
+        const who = channel === keys.events(first.id) ? 'first' : 'second';
+        seen.push(`${who} ${message.split('\n')[0]}`);
+      });
+      await listener.subscribe(keys.events(first.id), keys.events(second.id));
+      await app.get(TaskWorkerHost).start();
+      await expect(second.result({ timeout: 5_000 })).resolves.toBe(2);
+      await eventually(() => seen.length === 4);
+    } finally {
+      listener.disconnect();
+    }
+    // One slot: the first task's commit and the fetch of the second travel together; Redis must
+    // run the commit first.
+    expect(seen).toEqual(['first STARTED', 'first SUCCESS', 'second STARTED', 'second SUCCESS']);
+  });
+
+  it('takes back an expired lease in a fetch that finds nothing ready, though it was not asked to sweep', async () => {
+    app = await bootApp([EchoTasks]);
+    const client = app.get(TaskClient);
+    const { broker } = app.get(TaskQueueEngine);
+    const handle = await client.send('order.echo', [3]);
+    const terms = { leaseMs: 1, workerId: 'gone', maxDeliveries: 5, resultTtlSec: 60 };
+    expect((await broker.fetch('default', 10, terms)).tasks.map((t) => t.id)).toEqual([handle.id]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const again = await broker.fetch('default', 10, { ...terms, workerId: 'next' }, false);
+    expect(again.tasks.map((t) => [t.id, t.delivery])).toEqual([[handle.id, 2]]);
+  });
+});
