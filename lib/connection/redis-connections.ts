@@ -1,6 +1,6 @@
 /**
  * The one place that creates and closes Redis connections. A process opens at most three:
- * commands (shared, auto-pipelined), pub/sub (only when something waits for events) and one
+ * commands (shared), pub/sub (only when something waits for events) and one
  * blocking connection (only in a worker, whatever its concurrency).
  */
 import { Redis, type RedisOptions } from 'ioredis';
@@ -25,8 +25,10 @@ export class RedisConnections {
   }
 
   get commands(): Redis {
-    // Commands issued in one tick travel in one round trip: this batches acks and state writes.
-    return this.get('commands', { enableAutoPipelining: true });
+    // Not auto-pipelined: the hot path batches its own calls (sends of a turn, fetches, commits of
+    // a turn), and a call written at once lets Redis work on it while this process builds the
+    // next; holding calls to the end of the turn made them wait for each other (measured with npm run bench).
+    return this.get('commands', {});
   }
 
   get events(): Redis {

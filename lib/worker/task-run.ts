@@ -241,8 +241,8 @@ export class TaskRun {
 
   /**
    * Runs `last` only if nothing settled the run before. The slot is freed as soon as `last` has
-   * issued its Redis call, not when the reply comes: the worker's next fetch then travels in the
-   * same round trip as this commit (ioredis auto-pipelining), and Redis runs them in that order.
+   * issued its Redis call, not when the reply comes: the worker's next fetch follows this commit
+   * on the same connection without waiting for its answer, and Redis runs them in that order.
    */
   private async settleWith(last: () => Promise<unknown>): Promise<void> {
     if (this.settled) return;
