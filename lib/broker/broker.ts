@@ -21,6 +21,8 @@ export interface EnqueueItem {
   priority?: number;
   /** The task's name, kept in its hash once the message is gone. */
   task: string;
+  /** The id was generated for this send, so no task can have it yet: Redis need not look. */
+  newId?: boolean;
 }
 
 export interface FetchedTask {
@@ -171,7 +173,9 @@ export class Broker {
   async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
     const k = this.keys(queue);
     const args: (string | number)[] = [k.taskPrefix, now];
-    for (const item of items) args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0, item.task);
+    for (const item of items) {
+      args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0, item.task, item.newId ? '1' : '0');
+    }
     const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake, k.messages], args)) as number[];
     return reply.map((n) => n === 1);
   }

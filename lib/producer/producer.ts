@@ -131,7 +131,7 @@ export class Producer {
       const bytes = Buffer.byteLength(body);
       if (bytes > this.limits.maxPayloadBytes) throw new PayloadTooLargeError(task, bytes, this.limits.maxPayloadBytes);
     }
-    return { id, queue, item: { id, body, due, expires, priority, task } };
+    return { id, queue, item: { id, body, due, expires, priority, task, newId: options.taskId === undefined } };
   }
 }
 

@@ -7,7 +7,8 @@
   KEYS[4] messages HASH  id -> envelope JSON
   ARGV[1] task key prefix (the id follows)
   ARGV[2] now (epoch ms)
-  ARGV[3..] groups of 6: id, envelope JSON, due ms (0 = now), expires ms (0 = never), priority (0-9), task name
+  ARGV[3..] groups of 7: id, envelope JSON, due ms (0 = now), expires ms (0 = never), priority (0-9), task name,
+            '1' when the id was generated for this send (no task can have it: not looked up), else '0'
 
   A task id that already exists is left as it is (a repeated taskId never enqueues twice).
   Returns one integer per task: 1 enqueued, 0 already existed.
@@ -16,12 +17,12 @@ local now = tonumber(ARGV[2])
 local out = {}
 local wake = false
 -- Ready tasks of priority 0 and their bodies are written with one command each for the whole
--- batch: per task only the two commands that cannot be shared remain.
+-- batch: per task only its hash is written (and, for a taskId the sender chose, looked up first).
 local ready, bodies = {}, {}
-for i = 3, #ARGV, 6 do
+for i = 3, #ARGV, 7 do
   local id, env, due, expires, level = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   local key = ARGV[1] .. id
-  if redis.call('EXISTS', key) == 1 then
+  if ARGV[i + 6] == '0' and redis.call('EXISTS', key) == 1 then
     out[#out + 1] = 0
   else
     redis.call('HSET', key, 'st', 'PENDING', 'ct', now, 'dlv', 0, 'n', ARGV[i + 5])
