@@ -1,7 +1,9 @@
 /**
  * The consume loop of one worker process: fetch ready tasks in batches (one round trip for as
  * many as there are free slots), run them with bounded concurrency (see task-run.ts), and
- * block on one connection while there is nothing to do. Leases are renewed from a thread of
+ * block on one connection while there is nothing to do. The slots are split between two fetch
+ * lanes (see splitSlots), so that Redis works for one lane while this process runs the other's
+ * tasks. Leases are renewed from a thread of
  * their own (lease-keeper.ts); control commands (terminate) arrive over pub/sub.
  *
  * The loop survives every Redis error: it logs that it is not consuming, backs off, and says
@@ -49,6 +51,12 @@ const SWEEP_EVERY_MS = 50;
 
 export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 
+/** One fetch loop's share of the worker's slots. */
+interface Lane {
+  slots: number;
+  running: number;
+}
+
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly runs = new Map<string, TaskRun>();
@@ -57,9 +65,13 @@ export class Worker {
   private loopDone: Promise<void> | undefined;
   private leases: LeaseKeeper | undefined;
   private stopListening: (() => void)[] = [];
-  private wakeSlot: (() => void) | undefined;
+  private readonly lanes: Lane[];
+  /** Fired when a run frees its slot. */
+  private readonly slotFree = new Signal();
+  /** Fired when a fetch filled its lane: more may be ready for a lane that found nothing. */
+  private readonly moreWork = new Signal();
   private healthy = true;
-  /** True while the loop waits in BLPOP for new work. */
+  /** True while a lane waits in BLPOP for new work (for all lanes). */
   private blocked = false;
   private readonly lastSweep = new Map<string, number>();
   /** What every run of this worker shares (one object, not one per task). */
@@ -76,6 +88,7 @@ export class Worker {
   ) {
     for (const q of settings.queues) broker.keys(q); // validates queue names before anything starts
     this.runDeps = { broker, handlers, settings, logger, taskLogger, workerId: this.id };
+    this.lanes = splitSlots(settings).map((slots) => ({ slots, running: 0 }));
   }
 
   /** True while the loop is fetching without errors. */
@@ -106,7 +119,7 @@ export class Worker {
         await this.subscriber.listen(this.broker.keys(queue).control, (m) => this.onControl(queue, m)),
       );
     }
-    this.loopDone = this.loop();
+    this.loopDone = Promise.all(this.lanes.map((lane) => this.loop(lane))).then(() => undefined);
     this.logger.log(
       `Worker ${this.id} consuming [${this.settings.queues.join(', ')}] with concurrency ${this.settings.concurrency}`,
     );
@@ -115,7 +128,8 @@ export class Worker {
   async close(): Promise<void> {
     if (this.stopping) return this.loopDone;
     this.stopping = true;
-    this.wakeSlot?.();
+    this.slotFree.fire();
+    this.moreWork.fire();
     this.connections.interruptBlocking();
     await this.loopDone;
     const grace = this.settings.shutdownGraceMs;
@@ -132,16 +146,20 @@ export class Worker {
     await this.leases?.close();
   }
 
-  private async loop(): Promise<void> {
+  private async loop(lane: Lane): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       try {
-        if (this.runs.size >= this.settings.concurrency) {
+        if (lane.running >= lane.slots) {
           await this.slotFreed();
           continue;
         }
-        const due = await this.fetchRound();
-        if (due !== undefined && !this.stopping) await this.waitForWork(due);
+        const due = await this.fetchRound(lane);
+        if (due !== undefined && !this.stopping) {
+          // One lane waits in Redis for all; the others wait until it finds more than it can take.
+          if (this.blocked) await this.moreWork.wait();
+          else await this.waitForWork(due);
+        }
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
         failures = 0;
@@ -182,14 +200,14 @@ export class Worker {
    * Fetches from each queue in order into free slots. Returns when (and in which queue) the
    * earliest delayed task is due if nothing came, or undefined when tasks came.
    */
-  private async fetchRound(): Promise<NextDue | undefined> {
+  private async fetchRound(lane: Lane): Promise<NextDue | undefined> {
     let got = 0;
     const next: NextDue = { at: Number.POSITIVE_INFINITY };
     let full = false;
     for (const queue of this.settings.queues) {
-      const room = this.roomFor(queue);
+      const room = this.roomFor(queue, lane);
       if (room <= 0) {
-        full ||= this.runs.size >= this.settings.concurrency;
+        full ||= lane.running >= lane.slots;
         continue;
       }
       if (this.stopping) break;
@@ -208,15 +226,16 @@ export class Worker {
         next.at = result.nextDue;
         next.queue = queue;
       }
-      const runs = result.tasks.map((task) => this.prepare(task));
+      const runs = result.tasks.map((task) => this.prepare(task, lane));
       // The lease keeper must know of these tasks before any handler runs: one may block the loop.
       this.leases?.flush();
       for (const run of runs) this.track(run.run());
       got += result.tasks.length;
+      if (result.tasks.length === room) this.moreWork.fire();
     }
     if (got > 0) return undefined;
     // Every queue with work is at its own limit: wait for a slot, not for new work.
-    if (!full && this.queueLimitsReached()) {
+    if (!full && this.queueLimitsReached(lane)) {
       await this.slotFreed();
       return undefined;
     }
@@ -229,8 +248,7 @@ export class Worker {
    * before that would run ahead of the commit in Redis and hold back the outcome its sender awaits.
    */
   private async slotFreed(): Promise<void> {
-    await new Promise<void>((resolve) => (this.wakeSlot = resolve));
-    this.wakeSlot = undefined;
+    await this.slotFree.wait();
     // nextTick callbacks run in order: this one after the flush of the commits already issued.
     await new Promise<void>((resolve) => process.nextTick(resolve));
   }
@@ -249,8 +267,8 @@ export class Worker {
     void committing.then(() => this.committing.delete(committing));
   }
 
-  private roomFor(queue: string): number {
-    const room = this.settings.concurrency - this.runs.size;
+  private roomFor(queue: string, lane: Lane): number {
+    const room = lane.slots - lane.running;
     const limit = this.settings.queueConcurrency?.[queue];
     if (limit === undefined) return room;
     let running = 0;
@@ -258,22 +276,24 @@ export class Worker {
     return Math.min(room, limit - running);
   }
 
-  private queueLimitsReached(): boolean {
-    return this.settings.queues.every((q) => this.roomFor(q) <= 0);
+  private queueLimitsReached(lane: Lane): boolean {
+    return this.settings.queues.every((q) => this.roomFor(q, lane) <= 0);
   }
 
-  private prepare(task: FetchedTask): TaskRun {
+  private prepare(task: FetchedTask, lane: Lane): TaskRun {
     const key = runKey(task.queue, task.id);
     // Our own lease on it ran out (a long Redis outage) and it came back to us: one run at a time.
     this.runs.get(key)?.abandon();
     const run = new TaskRun(task, this.runDeps);
     this.runs.set(key, run);
+    lane.running++;
     const activeKey = this.broker.keys(task.queue).active;
     const hold = this.leases?.hold(activeKey, task.id);
     void run.done.then(() => {
       if (hold !== undefined) this.leases?.release(activeKey, task.id, hold);
       if (this.runs.get(key) === run) this.runs.delete(key);
-      this.wakeSlot?.();
+      lane.running--;
+      this.slotFree.fire();
       // A queue at its own limit may have work waiting that BLPOP will not hear of: look again.
       if (this.blocked && this.settings.queueConcurrency?.[task.queue] !== undefined) {
         this.broker.wake(task.queue).catch(() => undefined);
@@ -292,6 +312,34 @@ export class Worker {
     void run.terminate(reason || 'revoked').catch((err: unknown) =>
       this.logger.error(`Task ${id}: could not record its revocation: ${(err as Error).message}`),
     );
+  }
+}
+
+/**
+ * Two lanes with half of the slots each: with one, this process and Redis take turns (Redis idle
+ * while the process runs a batch, the process idle while Redis commits it and fetches the next);
+ * with two, Redis commits and fetches for one lane while the other lane's tasks run. One lane for
+ * a single slot, and when queues have their own limits (two lanes fetching at once could both
+ * take the last room of a queue).
+ */
+function splitSlots({ concurrency, queueConcurrency }: WorkerSettings): number[] {
+  if (concurrency < 2 || (queueConcurrency && Object.keys(queueConcurrency).length > 0)) return [concurrency];
+  return [Math.ceil(concurrency / 2), Math.floor(concurrency / 2)];
+}
+
+/** Wakes everything waiting on it at once; each waiter then looks again at what it waits for. */
+class Signal {
+  private waiters: (() => void)[] = [];
+
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  fire(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 

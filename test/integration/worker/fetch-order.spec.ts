@@ -14,6 +14,24 @@ class EchoTasks {
   }
 }
 
+/** Tasks that hold their slot until the test lets them go, so the test sees how many run at once. */
+@Injectable()
+class HeldTasks {
+  running = 0;
+  private release!: () => void;
+  private released = new Promise<void>((resolve) => (this.release = resolve));
+
+  @Task('order.held')
+  async held(): Promise<void> {
+    this.running++;
+    await this.released;
+  }
+
+  letGo(): void {
+    this.release();
+  }
+}
+
 describe('fetch: what a worker asks Redis for, and in which order', () => {
   let app: TestingModule | undefined;
   afterEach(async () => {
@@ -45,6 +63,23 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     // One slot: the first task's commit and the fetch of the second travel together; Redis must
     // run the commit first.
     expect(seen).toEqual(['first STARTED', 'first SUCCESS', 'second STARTED', 'second SUCCESS']);
+  });
+
+  it('fills every slot, in both of its fetch lanes: a burst into an idle worker, and tasks sent while it is busy', async () => {
+    app = await bootApp([HeldTasks], { worker: { concurrency: 6 } });
+    const client = app.get(TaskClient);
+    const held = app.get(HeldTasks);
+    await app.get(TaskWorkerHost).start();
+    // Idle, blocked in Redis: four at once (more than one lane's three slots).
+    const burst = await Promise.all([1, 2, 3, 4].map(() => client.send('order.held', [])));
+    await eventually(() => held.running === 4, 5_000);
+    // One lane is full and the other has one task: two more sent one by one still find slots.
+    const later = [await client.send('order.held', [])];
+    await eventually(() => held.running === 5, 5_000);
+    later.push(await client.send('order.held', []));
+    await eventually(() => held.running === 6, 5_000);
+    held.letGo();
+    for (const handle of [...burst, ...later]) await expect(handle.result({ timeout: 5_000 })).resolves.toBeNull();
   });
 
   it('takes back an expired lease in a fetch that finds nothing ready, though it was not asked to sweep', async () => {
