@@ -36,6 +36,7 @@
 local now = tonumber(ARGV[3])
 local prefix = ARGV[1]
 
+-- Returns whether it made any task ready.
 local function sweep()
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
   if #due > 0 then
@@ -48,6 +49,7 @@ local function sweep()
     redis.call('ZREM', KEYS[2], unpack(expired))
     for _, id in ipairs(expired) do pushReady(KEYS[1], prefix .. id, id, true) end
   end
+  return #due + #expired > 0
 end
 
 local swept = ARGV[10] == '1'
@@ -96,10 +98,7 @@ end
 take()
 -- Nothing ready: sweep now if this fetch did not, so that due and abandoned tasks do not wait for
 -- the next sweep of a busy worker (this worker blocks next).
-if #ids == 0 and not swept then
-  sweep()
-  take()
-end
+if #ids == 0 and not swept and sweep() then take() end
 if #ids == 0 then return withNextDue() end
 
 local maxDeliveries = tonumber(ARGV[7])
