@@ -111,8 +111,9 @@ export class Worker {
         ),
       () => this.logger.log(`Lease keeper connection to ${this.connections.where} is back`),
     );
-    // Not fatal: a script Redis does not have is sent in full on first use (NOSCRIPT).
-    await this.broker.loadScripts().catch(() => undefined);
+    // Not awaited: it goes ahead of every fetch and commit on the same connection anyway. Not
+    // fatal: a script Redis does not have is sent in full on first use (NOSCRIPT).
+    void this.broker.loadScripts().catch(() => undefined);
     // Subscribed before the first fetch, so no terminate for a task of ours can be missed.
     for (const queue of this.settings.queues) {
       this.stopListening.push(
