@@ -49,7 +49,9 @@ export interface LeaseTerms {
 
 export interface FetchResult {
   tasks: FetchedTask[];
-  /** Epoch ms of the earliest delayed task of this queue, or null when none. */
+  /** No ready task is left in the queue (as far as this fetch saw). */
+  drained: boolean;
+  /** Epoch ms of the earliest delayed task of this queue, or null when none (or not drained). */
   nextDue: number | null;
 }
 
@@ -204,7 +206,7 @@ export class Broker {
     )) as (string | number)[];
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
-    for (let i = 1; i < reply.length; i += 6) {
+    for (let i = 2; i < reply.length; i += 6) {
       tasks.push({
         queue,
         id: String(reply[i]),
@@ -215,7 +217,7 @@ export class Broker {
         reservation: Number(reply[i + 5]),
       });
     }
-    return { tasks, nextDue: nextDue < 0 ? null : nextDue };
+    return { tasks, drained: reply[1] === 1, nextDue: nextDue < 0 ? null : nextDue };
   }
 
   /** Ends this run in RETRY and schedules the next at `due`; false when the lease was lost. */

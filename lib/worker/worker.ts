@@ -55,6 +55,11 @@ export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 interface Lane {
   slots: number;
   running: number;
+  /**
+   * Set when this lane's last fetch took tasks and left its queues empty: once it has room again
+   * it waits for news of more work (and until this due time), instead of asking for what is not there.
+   */
+  drained?: NextDue;
 }
 
 export class Worker {
@@ -155,7 +160,9 @@ export class Worker {
           await this.slotFreed();
           continue;
         }
-        const due = await this.fetchRound(lane);
+        let due = lane.drained;
+        lane.drained = undefined;
+        due ??= await this.fetchRound(lane);
         if (due !== undefined && !this.stopping) {
           // One lane waits in Redis for all; the others wait until it finds more than it can take.
           if (this.blocked) await this.moreWork.wait();
@@ -199,16 +206,19 @@ export class Worker {
 
   /**
    * Fetches from each queue in order into free slots. Returns when (and in which queue) the
-   * earliest delayed task is due if nothing came, or undefined when tasks came.
+   * earliest delayed task is due if nothing came, or undefined when tasks came (noting in the
+   * lane when they were the last ones).
    */
   private async fetchRound(lane: Lane): Promise<NextDue | undefined> {
     let got = 0;
     const next: NextDue = { at: Number.POSITIVE_INFINITY };
     let full = false;
+    let drained = true;
     for (const queue of this.settings.queues) {
       const room = this.roomFor(queue, lane);
       if (room <= 0) {
         full ||= lane.running >= lane.slots;
+        drained = false;
         continue;
       }
       if (this.stopping) break;
@@ -232,9 +242,13 @@ export class Worker {
       this.leases?.flush();
       for (const run of runs) this.track(run.run());
       got += result.tasks.length;
-      if (result.tasks.length === room) this.moreWork.fire();
+      drained &&= result.drained;
+      if (!result.drained) this.moreWork.fire();
     }
-    if (got > 0) return undefined;
+    if (got > 0) {
+      if (drained) lane.drained = next;
+      return undefined;
+    }
     // Every queue with work is at its own limit: wait for a slot, not for new work.
     if (!full && this.queueLimitsReached(lane)) {
       await this.slotFreed();

@@ -30,8 +30,10 @@
   started, ends REVOKED; a message handed out more than max deliveries times (a poison message
   that kills its workers) is dead-lettered.
 
-  Returns { next due ms or -1 (given only when no task is handed out), then per task: id, envelope ('' when the task hash is missing),
-  lease token, delivery count, retry count, rate-limit reservation ms (0 = none) }.
+  Returns { next due ms or -1, drained (1 when no ready task is left: the worker waits for news of
+  more before it fetches again; the next due time is given only then), then per task: id, envelope
+  ('' when the task hash is missing), lease token, delivery count, retry count, rate-limit
+  reservation ms (0 = none) }.
 ]]
 local now = tonumber(ARGV[3])
 local prefix = ARGV[1]
@@ -55,10 +57,10 @@ end
 local swept = ARGV[10] == '1'
 if swept then sweep() end
 
-local out = { -1 }
--- The earliest due time matters only to a worker that gets nothing (it sleeps until then).
+local out = { -1, 1 }
+-- The earliest due time matters only to a worker that waits next (it sets a timer for it).
 local function withNextDue()
-  if #out == 1 then
+  if out[2] == 1 then
     local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
     if first[2] then out[1] = tonumber(first[2]) end
   end
@@ -100,6 +102,7 @@ take()
 -- the next sweep of a busy worker (this worker blocks next).
 if #ids == 0 and not swept and sweep() then take() end
 if #ids == 0 then return withNextDue() end
+if more then out[2] = 0 end
 
 local maxDeliveries = tonumber(ARGV[7])
 -- Leases of this fetch (deadline, id pairs), written with one ZADD at the end.
@@ -131,7 +134,7 @@ for i = 1, #ids, 4000 do
   end
 end
 
-local n = 1
+local n = 2
 for i, id in ipairs(ids) do
   local key = prefix .. id
   local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')

@@ -65,6 +65,32 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     expect(seen).toEqual(['first STARTED', 'first SUCCESS', 'second STARTED', 'second SUCCESS']);
   });
 
+  it('does not ask again for work when its fetch took the last ready task: it waits for news of more', async () => {
+    app = await bootApp([EchoTasks], { worker: { concurrency: 1 } });
+    const client = app.get(TaskClient);
+    const keys = app.get(TaskQueueEngine).broker.keys('default');
+    await app.get(TaskWorkerHost).start();
+    await expect((await client.send('order.echo', [0])).result({ timeout: 5_000 })).resolves.toBe(0);
+
+    const raw = rawRedis();
+    const monitor = await raw.monitor();
+    const fetches: string[] = [];
+    try {
+      // fetch.lua is the script called with 8 keys, the first of them the queue's wait list.
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() === 'evalsha' && args[2] === '8' && args[3] === keys.wait) fetches.push(args[0]);
+      });
+      await expect((await client.send('order.echo', [1])).result({ timeout: 5_000 })).resolves.toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      monitor.disconnect();
+      raw.disconnect();
+    }
+    // Woken by the send: one fetch takes the task, and it saw the queue empty behind it.
+    expect(fetches).toHaveLength(1);
+    await expect((await client.send('order.echo', [2])).result({ timeout: 5_000 })).resolves.toBe(2);
+  });
+
   it('fills every slot, in both of its fetch lanes: a burst into an idle worker, and tasks sent while it is busy', async () => {
     app = await bootApp([HeldTasks], { worker: { concurrency: 6 } });
     const client = app.get(TaskClient);
