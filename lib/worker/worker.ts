@@ -3,8 +3,8 @@
  * many as there are free slots), run them with bounded concurrency (see task-run.ts), and
  * block on one connection while there is nothing to do. The slots are split between two fetch
  * lanes (see splitSlots), so that Redis works for one lane while this process runs the other's
- * tasks. Leases are renewed from a thread of
- * their own (lease-keeper.ts); control commands (terminate) arrive over pub/sub.
+ * tasks. Leases are renewed from a thread of their own (lease-keeper.ts); control commands
+ * (terminate) arrive over pub/sub.
  *
  * The loop survives every Redis error: it logs that it is not consuming, backs off, and says
  * when it consumes again. Shutdown stops fetching, gives running tasks a grace period, then
@@ -73,7 +73,7 @@ export class Worker {
   private readonly lanes: Lane[];
   /** Fired when a run frees its slot. */
   private readonly slotFree = new Signal();
-  /** Fired when a fetch filled its lane: more may be ready for a lane that found nothing. */
+  /** Fired when a fetch left ready tasks behind: for a lane that found none. */
   private readonly moreWork = new Signal();
   private healthy = true;
   /** True while a lane waits in BLPOP for new work (for all lanes). */
@@ -164,7 +164,7 @@ export class Worker {
         lane.drained = undefined;
         due ??= await this.fetchRound(lane);
         if (due !== undefined && !this.stopping) {
-          // One lane waits in Redis for all; the others wait until it finds more than it can take.
+          // One lane waits in Redis for all; the others wait until a fetch leaves tasks behind.
           if (this.blocked) await this.moreWork.wait();
           else await this.waitForWork(due);
         }
