@@ -4,7 +4,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
-import { eventually, rawRedis } from '../../support/test-redis.js';
+import { capturingLogger, eventually, quietLogger, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
 
 @Injectable()
 class EchoTasks {
@@ -119,5 +119,25 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
 
     const again = await broker.fetch('default', 10, { ...terms, workerId: 'next' }, false);
     expect(again.tasks.map((t) => [t.id, t.delivery])).toEqual([[handle.id, 2]]);
+  });
+
+  it('an idle worker, told of no new work, still takes back the task of a worker that died once its lease ran out', async () => {
+    const engine = new TaskQueueEngine({ connection: testRedisUrl(), prefix: uniquePrefix(), defaultQueue: 'default', logger: quietLogger });
+    try {
+      const sent = await engine.producer.send('echo', [4]);
+      // A worker that takes it and dies: its lease runs out in 300 ms, and nothing wakes anyone.
+      const terms = { leaseMs: 300, workerId: 'died', maxDeliveries: 5, resultTtlSec: 60 };
+      expect((await engine.broker.fetch('default', 10, terms)).tasks.map((t) => t.id)).toEqual([sent.id]);
+      const worker = engine.createWorker(
+        { get: (name: string) => ({ name, invoke: (args: unknown[]) => args[0] }) },
+        { queues: ['default'], concurrency: 2, leaseMs: 5_000, shutdownGraceMs: 100, resultTtlSec: 60, maxDeliveries: 5, maxBlockMs: 500 },
+        () => capturingLogger().logger,
+      );
+      await worker.start();
+      const handle = engine.handle<number>(sent.id, async () => sent.queue);
+      await expect(handle.result({ timeout: 5_000 })).resolves.toBe(4);
+    } finally {
+      await engine.close();
+    }
   });
 });
