@@ -24,9 +24,15 @@ local function wakeOne(wakeKey)
 end
 
 -- One command over many values (ZADD/HSET pairs, ids), in slices: unpack() is bounded by Lua's C
--- stack (LUAI_MAXCSTACK, 8000 values), and 4000 keeps pairs whole.
+-- stack (LUAI_MAXCSTACK, 8000 values), and 4000 keeps pairs whole. Returns the slices' array
+-- replies joined (HMGET: one value per field, false where missing).
 local function callInSlices(command, key, values)
+  local replies = {}
   for i = 1, #values, 4000 do
-    redis.call(command, key, unpack(values, i, math.min(i + 3999, #values)))
+    local reply = redis.call(command, key, unpack(values, i, math.min(i + 3999, #values)))
+    if type(reply) == 'table' then
+      for _, value in ipairs(reply) do replies[#replies + 1] = value end
+    end
   end
+  return replies
 end

@@ -127,12 +127,7 @@ local function deadLetter(id, key, env, dlv)
 end
 
 -- The bodies of all of them, with one read per slice of ids.
-local bodies = {}
-for i = 1, #ids, 4000 do
-  for _, body in ipairs(redis.call('HMGET', KEYS[8], unpack(ids, i, math.min(i + 3999, #ids)))) do
-    bodies[#bodies + 1] = body
-  end
-end
+local bodies = callInSlices('HMGET', KEYS[8], ids)
 
 local n = 2
 for i, id in ipairs(ids) do
