@@ -32,7 +32,10 @@ export class RedisConnections {
   }
 
   get events(): Redis {
-    return this.get('events', {});
+    // No ready check (INFO) on the subscriber: ioredis 5.8.2+ may write a SUBSCRIBE issued while it
+    // connects ahead of that INFO, which Redis then refuses in subscriber mode, and the connection
+    // fails and reconnects (ioredis issue #2037, fixed in 6.0). Seen as a worker that never started.
+    return this.get('events', { enableReadyCheck: false });
   }
 
   get blocking(): Redis {

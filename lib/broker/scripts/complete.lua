@@ -16,7 +16,8 @@
   matches) cannot commit; 2 when this very outcome is already recorded (a command resent after
   a reconnect).
 ]]
-local now, ttl = ARGV[3], tonumber(ARGV[4])
+-- Both go into commands as given: a Lua number passed to redis.call is formatted again each time.
+local now, ttl, keep = ARGV[3], ARGV[4], ARGV[4] == '0'
 local out, done = {}, {}
 for i = 5, #ARGV, 6 do
   local id, token, state, payload, ignore, reply = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -40,7 +41,7 @@ for i = 5, #ARGV, 6 do
     else
       redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now)
       redis.call('HDEL', key, 'tok')
-      if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+      if not keep then redis.call('EXPIRE', key, ttl) end
       -- The outcome rides with the event, so a waiter needs no second read.
       event = state .. '\n' .. payload
     end

@@ -36,6 +36,8 @@
   reservation ms (0 = none) }.
 ]]
 local now = tonumber(ARGV[3])
+-- Written into hashes as given: a Lua number passed to redis.call is formatted again each time.
+local nowText = ARGV[3]
 local prefix = ARGV[1]
 
 -- Returns whether it made any task ready.
@@ -111,7 +113,7 @@ local ttl = tonumber(ARGV[9])
 
 local function finish(id, key, state, err)
   redis.call('HDEL', KEYS[8], id)
-  redis.call('HSET', key, 'st', state, 'dt', now, 'err', err)
+  redis.call('HSET', key, 'st', state, 'dt', nowText, 'err', err)
   redis.call('HDEL', key, 'tok')
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
   redis.call('PUBLISH', ARGV[2] .. id, state .. '\n' .. err)
@@ -132,9 +134,9 @@ local bodies = callInSlices('HMGET', KEYS[8], ids)
 local n = 2
 for i, id in ipairs(ids) do
   local key = prefix .. id
-  local f = redis.call('HMGET', key, 'env', 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
+  local f = redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
   -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
-  local env, st = bodies[i] or f[1], f[2]
+  local env, st = bodies[i] or redis.call('HGET', key, 'env'), f[1]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
     -- already final: nothing to run
   elseif not env then
@@ -143,22 +145,24 @@ for i, id in ipairs(ids) do
     leased[#leased + 1] = id
     out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, '', ARGV[6] .. ':0', 0, 0, 0
     n = n + 6
-  elseif f[5] then
-    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[5] }))
-  elseif f[4] and tonumber(f[4]) < now then
+  elseif f[4] then
+    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }))
+  elseif f[3] and tonumber(f[3]) < now then
     finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }))
   else
-    local dlv = tonumber(f[7] or '0') + 1
+    local dlv = tonumber(f[6] or '0') + 1
+    -- Formatted once, for the hash and the token.
+    local dlvText = tostring(dlv)
     if dlv > maxDeliveries then
-      redis.call('HSET', key, 'dlv', dlv)
+      redis.call('HSET', key, 'dlv', dlvText)
       deadLetter(id, key, env, dlv)
     else
-      local token = ARGV[6] .. ':' .. dlv
-      redis.call('HSET', key, 'st', 'STARTED', 'stt', now, 'tok', token, 'dlv', dlv)
+      local token = ARGV[6] .. ':' .. dlvText
+      redis.call('HSET', key, 'st', 'STARTED', 'stt', nowText, 'tok', token, 'dlv', dlvText)
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
       redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
-      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, env, token, dlv, tonumber(f[3] or '0'), tonumber(f[6] or '0')
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, env, token, dlv, tonumber(f[2] or '0'), tonumber(f[5] or '0')
       n = n + 6
     end
   end
