@@ -17,6 +17,14 @@ export function rawRedis(): Redis {
   return new Redis(testRedisUrl());
 }
 
+/**
+ * How many tasks a queue's lease index (its active zset) holds: leases have finite deadlines; the
+ * index's one member with score +inf only keeps it a skiplist (see fetch.lua).
+ */
+export function leaseCount(redis: Redis, activeKey: string): Promise<number> {
+  return redis.zcount(activeKey, '-inf', '(+inf');
+}
+
 export const quietLogger = {
   log: () => undefined,
   warn: () => undefined,

@@ -107,8 +107,11 @@ if #ids == 0 then return withNextDue() end
 if more then out[2] = 0 end
 
 local maxDeliveries = tonumber(ARGV[7])
--- Leases of this fetch (deadline, id pairs), written with one ZADD at the end.
-local leased = {}
+-- Leases of this fetch (deadline, id pairs), written with one ZADD at the end. First a member
+-- longer than zset-max-listpack-value (64): it keeps the lease index a skiplist for good. Leases
+-- come and go many at a time, and each one added to a small listpack zset scans all of it, which
+-- cost Redis more than any other write of a task (measured). Its score never comes due.
+local leased = { '+inf', LEASE_INDEX_KEEPER }
 local ttl = tonumber(ARGV[9])
 
 local function finish(id, key, state, err)
@@ -167,7 +170,7 @@ for i, id in ipairs(ids) do
     end
   end
 end
-callInSlices('ZADD', KEYS[2], leased)
+if #leased > 2 then callInSlices('ZADD', KEYS[2], leased) end
 
 -- More work left: pass the wake-up on to another blocked worker.
 if more then wakeOne(KEYS[4]) end

@@ -1,6 +1,7 @@
 // Reads what the chaos worker recorded (see test/fixtures/chaos-app/worker.mjs for the keys) and
 // the tasks' own state in the queue's Redis hashes.
 import type { Redis } from 'ioredis';
+import { leaseCount } from '../../support/test-redis.js';
 
 export interface Execution {
   pid: number;
@@ -71,6 +72,6 @@ export async function countFinal(redis: Redis, prefix: string, ids: readonly str
 /** What is left in the default queue's lists (all zero once everything settled). */
 export async function queueResidue(redis: Redis, prefix: string): Promise<{ wait: number; active: number; dead: number }> {
   const q = `${prefix}:{default}:`;
-  const [wait, active, dead] = await Promise.all([redis.llen(`${q}wait`), redis.zcard(`${q}active`), redis.hlen(`${q}dead`)]);
+  const [wait, active, dead] = await Promise.all([redis.llen(`${q}wait`), leaseCount(redis, `${q}active`), redis.hlen(`${q}dead`)]);
   return { wait, active, dead };
 }

@@ -3,7 +3,7 @@
 // Worker processes are test/fixtures/worker-app/main.mjs (the built package: `npm run build` first).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
+import { leaseCount, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
 import { deleteKeys, sleep, taskHashes, until, WorkerProcs, type WorkerEnv, type WorkerProc } from './worker-procs.js';
 
 const EVERY = 1_000;
@@ -55,7 +55,7 @@ describe('periodic schedule with several worker processes', () => {
       expect(h.n).toBe('mp.tick'); // the message itself is dropped once the task succeeds
     }
     expect(await redis.llen(`${prefix}:{default}:wait`)).toBe(0);
-    expect(await redis.zcard(`${prefix}:{default}:active`)).toBe(0);
+    expect(await leaseCount(redis, `${prefix}:{default}:active`)).toBe(0);
     return runs.map((r) => r.tick).sort((a, b) => a - b);
   }
 

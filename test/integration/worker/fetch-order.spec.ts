@@ -4,7 +4,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
-import { capturingLogger, eventually, quietLogger, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
+import { capturingLogger, eventually, leaseCount, quietLogger, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
 
 @Injectable()
 class EchoTasks {
@@ -138,6 +138,29 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
       await expect(handle.result({ timeout: 5_000 })).resolves.toBe(4);
     } finally {
       await engine.close();
+    }
+  });
+
+  it('keeps the lease index a skiplist while leases come and go, and never takes its keeper for a task', async () => {
+    app = await bootApp([EchoTasks], { worker: { concurrency: 8 } });
+    const client = app.get(TaskClient);
+    const { active } = app.get(TaskQueueEngine).broker.keys('default');
+    const handles = await Promise.all(Array.from({ length: 40 }, (_, i) => client.send('order.echo', [i])));
+    await app.get(TaskWorkerHost).start();
+    const results = await Promise.all(handles.map((h) => h.result({ timeout: 5_000 })));
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i));
+
+    const redis = rawRedis();
+    try {
+      // Every task's lease is gone; what is left is the keeper alone, whose score never comes due.
+      expect(await leaseCount(redis, active)).toBe(0);
+      const left = await redis.zrange(active, 0, -1, 'WITHSCORES');
+      expect(left).toHaveLength(2);
+      expect(left[1]).toBe('inf');
+      expect((left[0] as string).length).toBeGreaterThan(64);
+      expect(await redis.object('ENCODING', active)).toBe('skiplist');
+    } finally {
+      redis.disconnect();
     }
   });
 });
