@@ -184,29 +184,41 @@ export class Broker {
 
   /**
    * Leases up to `max` ready tasks. With `sweep` it first promotes due delayed tasks and takes
-   * back expired leases (see fetch.lua); a busy worker asks for that only now and then.
+   * back expired leases (see fetch.lua); a busy worker asks for that only now and then. Outcomes
+   * of this queue waiting to be committed go along and are recorded first (see Completions).
    */
   async fetch(queue: string, max: number, lease: LeaseTerms, sweep = true, now = Date.now()): Promise<FetchResult> {
     const k = this.keys(queue);
-    const reply = (await scripts.fetch.run(
-      this.redis,
-      [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages],
-      [
-        k.taskPrefix,
-        k.eventPrefix,
-        now,
-        now + lease.leaseMs,
-        max,
-        lease.workerId,
-        lease.maxDeliveries,
-        queue,
-        lease.resultTtlSec,
-        sweep ? '1' : '0',
-      ],
-    )) as (string | number)[];
+    const args: (string | number)[] = [
+      k.taskPrefix,
+      k.eventPrefix,
+      now,
+      now + lease.leaseMs,
+      max,
+      lease.workerId,
+      lease.maxDeliveries,
+      queue,
+      lease.resultTtlSec,
+      sweep ? '1' : '0',
+    ];
+    const outcomes = this.completions.take(queue, lease.resultTtlSec);
+    outcomes?.appendArgs(args);
+    let reply: (string | number)[];
+    try {
+      reply = (await scripts.fetch.run(
+        this.redis,
+        [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages],
+        args,
+      )) as (string | number)[];
+    } catch (err) {
+      outcomes?.fail(err);
+      throw err;
+    }
+    const committed = Number(reply[2]);
+    outcomes?.settle(reply, 3);
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
-    for (let i = 2; i < reply.length; i += 6) {
+    for (let i = 3 + committed; i < reply.length; i += 6) {
       tasks.push({
         queue,
         id: String(reply[i]),
@@ -233,7 +245,8 @@ export class Broker {
 
   /**
    * Commits a final outcome; false when the lease was lost and another delivery owns the task
-   * (true if this outcome was already recorded). Outcomes of one event-loop turn go together.
+   * (true if this outcome was already recorded). Outcomes of one event-loop turn go together,
+   * with the worker's next fetch of the queue when it makes one in that turn (see Completions).
    * With `reply`, the outcome is also published on that channel (the sender's ReplyInbox).
    */
   complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, ignoreResult = false, reply = ''): Promise<boolean> {

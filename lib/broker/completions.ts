@@ -1,7 +1,7 @@
 /**
- * Collects the outcomes a worker commits in one turn of its event loop and sends them as one
- * complete.lua call per queue: one script run instead of one per task, in the same round trip
- * as the worker's next fetch.
+ * Collects the outcomes a worker commits and sends them with its next fetch of the same queue
+ * (fetch.lua commits them first: one script run and one round trip for both), or, when no fetch
+ * takes them by the end of this turn of the event loop, as one complete.lua call per queue.
  */
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from './keys.js';
@@ -23,15 +23,37 @@ interface Waiting {
   fail: (err: unknown) => void;
 }
 
-/** The outcomes of one queue (and one result TTL) that go in one call. */
-interface Batch {
-  queue: string;
-  ttlSec: number;
-  waiting: Waiting[];
+/** Outcomes taken for one script call, settled from its per-outcome replies (see commitOutcomes in _prelude.lua). */
+export class CompletionBatch {
+  constructor(private readonly waiting: readonly Waiting[]) {}
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** The script arguments: groups of 6 per outcome. */
+  appendArgs(args: (string | number)[]): void {
+    for (const { completion: c } of this.waiting) {
+      args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply);
+    }
+  }
+
+  /** 1 committed, 2 already recorded: both true; 0 lost the lease. */
+  settle(replies: readonly unknown[], from = 0): void {
+    this.waiting.forEach((w, i) => {
+      const reply = replies[from + i];
+      w.settle(reply === 1 || reply === 2);
+    });
+  }
+
+  fail(err: unknown): void {
+    for (const w of this.waiting) w.fail(err);
+  }
 }
 
 export class Completions {
-  private readonly batches = new Map<string, Batch>();
+  /** By result TTL and queue: the outcomes of one call. */
+  private readonly pending = new Map<string, Waiting[]>();
   private scheduled = false;
 
   constructor(
@@ -42,35 +64,50 @@ export class Completions {
   /** Resolves true when committed (or already recorded), false when the lease was lost. */
   add(queue: string, completion: Completion, ttlSec: number): Promise<boolean> {
     return new Promise<boolean>((settle, fail) => {
-      const key = `${ttlSec}\n${queue}`;
-      let batch = this.batches.get(key);
-      if (!batch) this.batches.set(key, (batch = { queue, ttlSec, waiting: [] }));
-      batch.waiting.push({ completion, settle, fail });
+      const key = batchKey(queue, ttlSec);
+      let waiting = this.pending.get(key);
+      if (!waiting) this.pending.set(key, (waiting = []));
+      waiting.push({ completion, settle, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        // nextTick runs once this turn's promise jobs are done: every outcome of the turn is in,
-        // and the call still joins ioredis' pipeline of this turn (flushed on setImmediate).
-        process.nextTick(this.flush);
+        // After this turn's promise jobs and ticks: by then a worker whose slots these outcomes
+        // freed has fetched again and taken them along (see take), and what is left goes alone.
+        setImmediate(this.flush);
       }
     });
   }
 
+  /** Takes the outcomes waiting for this queue and TTL, for a fetch to commit them (nothing: undefined). */
+  take(queue: string, ttlSec: number): CompletionBatch | undefined {
+    const key = batchKey(queue, ttlSec);
+    const waiting = this.pending.get(key);
+    if (!waiting) return undefined;
+    this.pending.delete(key);
+    return new CompletionBatch(waiting);
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
-    const batches = [...this.batches.values()];
-    this.batches.clear();
-    for (const batch of batches) void this.send(batch);
+    const batches = [...this.pending];
+    this.pending.clear();
+    for (const [key, waiting] of batches) {
+      const newline = key.indexOf('\n');
+      void this.send(key.slice(newline + 1), Number(key.slice(0, newline)), new CompletionBatch(waiting));
+    }
   };
 
-  private async send({ queue, ttlSec, waiting }: Batch): Promise<void> {
+  private async send(queue: string, ttlSec: number, batch: CompletionBatch): Promise<void> {
     const k = this.keysOf(queue);
     const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec];
-    for (const { completion: c } of waiting) args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply);
+    batch.appendArgs(args);
     try {
-      const replies = (await scripts.complete.run(this.redis, [k.active, k.messages], args)) as number[];
-      waiting.forEach((w, i) => w.settle(replies[i] === 1 || replies[i] === 2));
+      batch.settle((await scripts.complete.run(this.redis, [k.active, k.messages], args)) as unknown[]);
     } catch (err) {
-      for (const w of waiting) w.fail(err);
+      batch.fail(err);
     }
   }
+}
+
+function batchKey(queue: string, ttlSec: number): string {
+  return `${ttlSec}\n${queue}`;
 }

@@ -242,7 +242,8 @@ export class TaskRun {
   /**
    * Runs `last` only if nothing settled the run before. The slot is freed as soon as `last` has
    * issued its Redis call, not when the reply comes: the worker's next fetch follows this commit
-   * on the same connection without waiting for its answer, and Redis runs them in that order.
+   * on the same connection without waiting for its answer (or carries it), and Redis runs them in
+   * that order.
    */
   private async settleWith(last: () => Promise<unknown>): Promise<void> {
     if (this.settled) return;

@@ -39,3 +39,56 @@ local function callInSlices(command, key, values)
   end
   return replies
 end
+
+--[[
+  Records the final outcomes of tasks and ends their leases (complete.lua, and fetch.lua, which
+  commits a worker's outcomes before it takes more). ARGV from index `first`: groups of 6: id,
+  lease token from the fetch, final state (SUCCESS | FAILURE | REVOKED), payload JSON (the result,
+  or the error), '1' to drop the task's hash on SUCCESS (the task ignores its result), the
+  sender's reply channel ('' for none). `now` and `ttl` (seconds, '0' = keep) are text.
+
+  Per task returns 1 committed, 0 not: a worker whose lease was taken over (its token no longer
+  matches) cannot commit; 2 when this very outcome is already recorded (a command resent after
+  a reconnect).
+]]
+local function commitOutcomes(activeKey, messagesKey, taskPrefix, eventPrefix, now, ttl, first)
+  local out, done = {}, {}
+  local keep = ttl == '0'
+  for i = first, #ARGV, 6 do
+    local id, token, state, payload, ignore, reply = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    local key = taskPrefix .. id
+    local fields = redis.call('HMGET', key, 'tok', 'st')
+    if fields[1] ~= token then
+      out[#out + 1] = (not fields[1] and fields[2] == state) and 2 or 0
+    else
+      done[#done + 1] = id
+      -- A failed task keeps its message in its own hash (it expires with it), for inspection; a
+      -- successful one drops it, so its hash stays small.
+      if state == 'FAILURE' then
+        local env = redis.call('HGET', messagesKey, id)
+        if env then redis.call('HSET', key, 'env', env) end
+      end
+      local event
+      if ignore == '1' and state == 'SUCCESS' then
+        redis.call('DEL', key)
+        event = state
+      else
+        redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now)
+        redis.call('HDEL', key, 'tok')
+        -- The TTL goes in as text: a Lua number passed to redis.call is formatted again each time.
+        if not keep then redis.call('EXPIRE', key, ttl) end
+        -- The outcome rides with the event, so a waiter needs no second read.
+        event = state .. '\n' .. payload
+      end
+      redis.call('PUBLISH', eventPrefix .. id, event)
+      -- The sender waits in its reply inbox: the same event goes there, with the task's id.
+      if reply ~= '' then redis.call('PUBLISH', reply, id .. '\n' .. event) end
+      out[#out + 1] = 1
+    end
+  end
+  -- The messages are done with (a failed task keeps a copy, above); one command each for all.
+  callInSlices('ZREM', activeKey, done)
+  callInSlices('HDEL', messagesKey, done)
+  return out
+end
+

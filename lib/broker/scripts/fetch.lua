@@ -19,6 +19,9 @@
   ARGV[8] queue name
   ARGV[9] result ttl in seconds (0 = keep)
   ARGV[10] '1' to sweep first, '0' not to
+  ARGV[11..] outcomes of this worker's tasks to commit first, groups of 6 (see commitOutcomes in
+            _prelude.lua): a worker sends what finished with its next fetch, one call for both,
+            and Redis records them before it hands out more
 
   A sweep moves due delayed tasks to their wait list, and puts tasks whose lease ran out (their
   worker stopped renewing it: it died) back at the head of theirs. Workers ask for one only
@@ -31,9 +34,10 @@
   that kills its workers) is dead-lettered.
 
   Returns { next due ms or -1, drained (1 when no ready task is left: the worker waits for news of
-  more before it fetches again; the next due time is given only then), then per task: id, envelope
-  ('' when the task hash is missing), lease token, delivery count, retry count, rate-limit
-  reservation ms (0 = none) }.
+  more before it fetches again; the next due time is given only then), the number of outcomes
+  committed, then per outcome its reply (see commitOutcomes), then per task: id, envelope ('' when
+  the task hash is missing), lease token, delivery count, retry count, rate-limit reservation ms
+  (0 = none) }.
 ]]
 local now = tonumber(ARGV[3])
 -- Written into hashes as given: a Lua number passed to redis.call is formatted again each time.
@@ -56,10 +60,14 @@ local function sweep()
   return #due + #expired > 0
 end
 
+local out = { -1, 1 }
+local committed = commitOutcomes(KEYS[2], KEYS[8], prefix, ARGV[2], nowText, ARGV[9], 11)
+out[3] = #committed
+for _, reply in ipairs(committed) do out[#out + 1] = reply end
+
 local swept = ARGV[10] == '1'
 if swept then sweep() end
 
-local out = { -1, 1 }
 -- The earliest due time matters only to a worker that waits next (it sets a timer for it).
 local function withNextDue()
   if out[2] == 1 then
@@ -112,13 +120,12 @@ local maxDeliveries = tonumber(ARGV[7])
 -- come and go many at a time, and each one added to a small listpack zset scans all of it, which
 -- cost Redis more than any other write of a task (measured). Its score never comes due.
 local leased = { '+inf', LEASE_INDEX_KEEPER }
-local ttl = tonumber(ARGV[9])
 
 local function finish(id, key, state, err)
   redis.call('HDEL', KEYS[8], id)
   redis.call('HSET', key, 'st', state, 'dt', nowText, 'err', err)
   redis.call('HDEL', key, 'tok')
-  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  if ARGV[9] ~= '0' then redis.call('EXPIRE', key, ARGV[9]) end
   redis.call('PUBLISH', ARGV[2] .. id, state .. '\n' .. err)
 end
 
@@ -134,7 +141,7 @@ end
 -- The bodies of all of them, with one read per slice of ids.
 local bodies = callInSlices('HMGET', KEYS[8], ids)
 
-local n = 2
+local n = #out
 for i, id in ipairs(ids) do
   local key = prefix .. id
   local f = redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
