@@ -8,7 +8,7 @@ import { NotSerializableError } from './errors.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export function assertJsonSerializable(value: unknown, path: string): void {
-  const problem = walk(value, new Set<object>());
+  const problem = walk(value, undefined);
   if (problem) throw new NotSerializableError(path + problem.where.reverse().join(''), problem.reason);
 }
 
@@ -27,7 +27,9 @@ interface Problem {
 const problem = (reason: string): Problem => ({ reason, where: [] });
 
 // Runs for every value of every message sent: paths are built only when something is wrong.
-function walk(value: unknown, seen: Set<object>): Problem | undefined {
+// The set of objects on the current path is made at the first object: most results are a
+// primitive or nothing.
+function walk(value: unknown, seen: Set<object> | undefined): Problem | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -49,6 +51,7 @@ function walk(value: unknown, seen: Set<object>): Problem | undefined {
     // A valid one travels as its ISO string.
     return Number.isNaN(obj.getTime()) ? problem('is an invalid Date') : undefined;
   }
+  seen ??= new Set<object>();
   if (seen.has(obj)) return problem('refers back to itself (a cycle)');
   seen.add(obj);
   let found: Problem | undefined;

@@ -47,12 +47,16 @@ export interface RunDeps {
   workerId: string;
 }
 
+/**
+ * Runs are made per task, so what most runs never need is made on first use (the done promise,
+ * the timer list, the abort controller): the hot path counts allocations.
+ */
 export class TaskRun {
-  /** Resolves when the run is settled and its slot is free. */
-  readonly done: Promise<void>;
   private settled = false;
-  private timers: NodeJS.Timeout[] = [];
-  private freeSlot!: () => void;
+  private slotFreed = false;
+  private timers: NodeJS.Timeout[] | undefined;
+  private resolveDone: (() => void) | undefined;
+  private donePromise: Promise<void> | undefined;
   private abortController: AbortController | undefined;
   /** The sender's reply channel, from the message (see ReplyInbox); '' for none. */
   private reply = '';
@@ -60,8 +64,12 @@ export class TaskRun {
   constructor(
     readonly task: FetchedTask,
     private readonly deps: RunDeps,
-  ) {
-    this.done = new Promise<void>((resolve) => (this.freeSlot = resolve));
+  ) {}
+
+  /** Resolves when the run is settled and its slot is free. */
+  get done(): Promise<void> {
+    if (this.slotFreed) return Promise.resolve();
+    return (this.donePromise ??= new Promise<void>((resolve) => (this.resolveDone = resolve)));
   }
 
   /** Made on first use: most tasks never look at their signal, and most runs are never aborted. */
@@ -77,7 +85,14 @@ export class TaskRun {
       this.deps.logger.error(`Task ${this.task.id}: could not record its outcome: ${(err as Error).message}`);
       this.settle();
     }
+    this.onFinished();
   }
+
+  /** Called once when the run is settled: its slot is free (for the worker that holds the slots). */
+  protected onSettled(): void {}
+
+  /** Called once when run() is over: its outcome is committed, or could not be. */
+  protected onFinished(): void {}
 
   /** Revoke with terminate: abort the handler and end the task REVOKED now. */
   async terminate(reason: string): Promise<void> {
@@ -176,11 +191,13 @@ export class TaskRun {
   private armTimeLimits(handler: TaskHandler): void {
     const soft = handler.softTimeLimitMs ?? this.deps.settings.softTimeLimitMs;
     const hard = handler.timeLimitMs ?? this.deps.settings.timeLimitMs;
+    if (soft === undefined && hard === undefined) return;
+    const timers: NodeJS.Timeout[] = (this.timers = []);
     if (soft !== undefined) {
-      this.timers.push(setTimeout(() => this.controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+      timers.push(setTimeout(() => this.controller.abort(new SoftTimeLimitExceeded(soft)), soft));
     }
     if (hard !== undefined) {
-      this.timers.push(
+      timers.push(
         setTimeout(() => {
           const error = new TimeLimitExceeded(hard);
           void this.settleWith(async () => {
@@ -259,8 +276,12 @@ export class TaskRun {
 
   private settle(): void {
     this.settled = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers = [];
-    this.freeSlot();
+    if (this.timers) for (const timer of this.timers) clearTimeout(timer);
+    this.timers = undefined;
+    // Called again when a commit issued on settling fails (see run): the slot is freed once.
+    if (this.slotFreed) return;
+    this.slotFreed = true;
+    this.resolveDone?.();
+    this.onSettled();
   }
 }

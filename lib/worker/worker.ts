@@ -65,7 +65,9 @@ interface Lane {
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly runs = new Map<string, TaskRun>();
-  private readonly committing = new Set<Promise<void>>();
+  /** Runs whose outcome is not committed yet (their slot may be free already); shutdown waits for them. */
+  private unfinished = 0;
+  private readonly runFinished = new Signal();
   private stopping = false;
   private loopDone: Promise<void> | undefined;
   private leases: LeaseKeeper | undefined;
@@ -149,7 +151,7 @@ export class Worker {
       this.logger.warn(`${this.runs.size} task(s) still running after ${grace} ms: aborting and requeueing them`);
       await Promise.all([...this.runs.values()].map((r) => r.giveBack().catch(() => undefined)));
     }
-    await settleWithin([...this.committing], 5_000);
+    await settleWithin([this.allFinished()], 5_000);
     for (const stop of this.stopListening) stop();
     await this.leases?.close();
   }
@@ -279,7 +281,7 @@ export class Worker {
    */
   private startBatch(runs: readonly TaskRun[]): void {
     const start = (): void => {
-      for (const run of runs) this.track(run.run());
+      for (const run of runs) void run.run();
     };
     if (this.batchStartedThisTurn) {
       setImmediate(start);
@@ -298,10 +300,8 @@ export class Worker {
     return true;
   }
 
-  /** Outcomes still being committed after their slot was freed; shutdown waits for them. */
-  private track(committing: Promise<void>): void {
-    this.committing.add(committing);
-    void committing.then(() => this.committing.delete(committing));
+  private async allFinished(): Promise<void> {
+    while (this.unfinished > 0) await this.runFinished.wait();
   }
 
   private roomFor(queue: string, lane: Lane): number {
@@ -321,23 +321,33 @@ export class Worker {
     const key = runKey(task.queue, task.id);
     // Our own lease on it ran out (a long Redis outage) and it came back to us: one run at a time.
     this.runs.get(key)?.abandon();
-    const run = new TaskRun(task, this.runDeps);
-    this.runs.set(key, run);
-    lane.running++;
     const activeKey = this.broker.keys(task.queue).active;
     const hold = this.leases?.hold(activeKey, task.id);
-    void run.done.then(() => {
-      if (hold !== undefined) this.leases?.release(activeKey, task.id, hold);
-      if (this.runs.get(key) === run) this.runs.delete(key);
-      lane.running--;
-      this.slotFree.fire();
-      // A queue at its own limit may have work waiting that BLPOP will not hear of: look again.
-      if (this.blocked && this.settings.queueConcurrency?.[task.queue] !== undefined) {
-        this.broker.wake(task.queue).catch(() => undefined);
-      }
-    });
+    const run = new LaneRun(task, this.runDeps, this.laneEvents, lane, key, activeKey, hold);
+    this.runs.set(key, run);
+    lane.running++;
+    this.unfinished++;
     return run;
   }
+
+  /** What a LaneRun reports back: one object per worker, not a closure per task. */
+  private readonly laneEvents: LaneEvents = {
+    settled: (run) => {
+      if (run.hold !== undefined) this.leases?.release(run.activeKey, run.task.id, run.hold);
+      if (this.runs.get(run.key) === run) this.runs.delete(run.key);
+      run.lane.running--;
+      this.slotFree.fire();
+      // A queue at its own limit may have work waiting that BLPOP will not hear of: look again.
+      const { queue } = run.task;
+      if (this.blocked && this.settings.queueConcurrency?.[queue] !== undefined) {
+        this.broker.wake(queue).catch(() => undefined);
+      }
+    },
+    finished: () => {
+      this.unfinished--;
+      this.runFinished.fire();
+    },
+  };
 
   /** Control messages are "terminate\n<id>\n<reason>" (see scripts/revoke.lua). */
   private onControl(queue: string, message: string): void {
@@ -349,6 +359,36 @@ export class Worker {
     void run.terminate(reason || 'revoked').catch((err: unknown) =>
       this.logger.error(`Task ${id}: could not record its revocation: ${(err as Error).message}`),
     );
+  }
+}
+
+interface LaneEvents {
+  settled(run: LaneRun): void;
+  finished(): void;
+}
+
+/** A run in one of the worker's lanes, with what the worker undoes when its slot frees. */
+class LaneRun extends TaskRun {
+  constructor(
+    task: FetchedTask,
+    deps: RunDeps,
+    private readonly events: LaneEvents,
+    readonly lane: Lane,
+    /** Its key in the worker's table of runs. */
+    readonly key: string,
+    readonly activeKey: string,
+    /** Its place in the lease keeper's table, if it holds one. */
+    readonly hold: number | undefined,
+  ) {
+    super(task, deps);
+  }
+
+  protected override onSettled(): void {
+    this.events.settled(this);
+  }
+
+  protected override onFinished(): void {
+    this.events.finished();
   }
 }
 
