@@ -243,6 +243,11 @@ export class Broker {
     return Number(reply) >= 0;
   }
 
+  /** Sends the outcomes waiting for a fetch to carry them now: the worker is about to wait instead. */
+  flushCompletions(): void {
+    this.completions.flushNow();
+  }
+
   /**
    * Commits a final outcome; false when the lease was lost and another delivery owns the task
    * (true if this outcome was already recorded). Outcomes of one event-loop turn go together,

@@ -86,6 +86,11 @@ export class Completions {
     return new CompletionBatch(waiting);
   }
 
+  /** Sends what is waiting now, for a worker that will not fetch again soon (it waits for work). */
+  flushNow(): void {
+    if (this.pending.size > 0) this.flush();
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
     const batches = [...this.pending];

@@ -168,6 +168,8 @@ export class Worker {
         lane.drained = undefined;
         due ??= await this.fetchRound(lane);
         if (due !== undefined && !this.stopping) {
+          // No fetch carries this turn's outcomes: they go now, ahead of the wait.
+          this.broker.flushCompletions();
           // One lane waits in Redis for all; the others wait until a fetch leaves tasks behind.
           if (this.blocked) await this.moreWork.wait();
           else await this.waitForWork(due);

@@ -69,21 +69,29 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     app = await bootApp([EchoTasks], { worker: { concurrency: 1 } });
     const client = app.get(TaskClient);
     const keys = app.get(TaskQueueEngine).broker.keys('default');
-    const handles = await Promise.all([1, 2, 3, 4, 5].map((n) => client.send('order.echo', [n])));
+    // Started idle, so that it waits on a connection already open when the five come at once.
+    await app.get(TaskWorkerHost).start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     const raw = rawRedis();
     const monitor = await raw.monitor();
     let carried = 0;
     let alone = 0;
+    const order: string[] = [];
     try {
       // fetch.lua: 8 keys, the wait list first, 10 arguments, then 6 per outcome it commits.
       // complete.lua: 2 keys, the lease index first.
       monitor.on('monitor', (_time: string, args: string[]) => {
-        if (args[0]?.toLowerCase() !== 'evalsha') return;
+        const command = args[0]?.toLowerCase();
+        if (command === 'blpop' && args[1] === keys.wake) order.push('wait');
+        if (command !== 'evalsha') return;
         if (args[2] === '8' && args[3] === keys.wait) carried += (args.length - 3 - 8 - 10) / 6;
-        if (args[2] === '2' && args[3] === keys.active) alone++;
+        if (args[2] === '2' && args[3] === keys.active) {
+          alone++;
+          order.push('commit');
+        }
       });
-      await app.get(TaskWorkerHost).start();
+      const handles = await client.sendMany([1, 2, 3, 4, 5].map((n) => ({ name: 'order.echo', args: [n] })));
       const results = await Promise.all(handles.map((h) => h.result({ timeout: 5_000 })));
       expect(results).toEqual([1, 2, 3, 4, 5]);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -91,9 +99,12 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
       monitor.disconnect();
       raw.disconnect();
     }
-    // Tasks 1-4 end with task 2-5 still to fetch; the fetch of task 5 left the queue empty, so its
-    // outcome has no fetch to ride with.
+    // Woken for the five, it takes one at a time: tasks 1-4 end with the next still to fetch; the
+    // fetch of task 5 left the queue empty, so its outcome has no fetch to ride with.
     expect({ carried, alone }).toEqual({ carried: 4, alone: 1 });
+    // ...and it goes before the worker first waits for more work, not after.
+    expect(order[0]).toBe('commit');
+    expect(order).toContain('wait');
   });
 
   it('does not ask again for work when its fetch took the last ready task: it waits for news of more', async () => {
