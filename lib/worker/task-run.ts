@@ -79,11 +79,15 @@ export class TaskRun {
 
   /** Runs to the end (the outcome committed); never rejects (Redis errors are logged: the lease brings the task back). */
   async run(): Promise<void> {
-    try {
-      await this.execute();
-    } catch (err) {
-      this.deps.logger.error(`Task ${this.task.id}: could not record its outcome: ${(err as Error).message}`);
-      this.settle();
+    // Settled before it started (terminated, abandoned or given back while its batch waited a
+    // turn, see Worker.startBatch): its handler must not run.
+    if (!this.settled) {
+      try {
+        await this.execute();
+      } catch (err) {
+        this.deps.logger.error(`Task ${this.task.id}: could not record its outcome: ${(err as Error).message}`);
+        this.settle();
+      }
     }
     this.onFinished();
   }
