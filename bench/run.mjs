@@ -29,6 +29,10 @@ function plan(cfg) {
     }
     if (cfg.proc.includes('drop')) steps.push(['drop1x100', 'processing 1×100, results dropped', (ctx, lib) =>
       measureProcessing(ctx, lib, { workers: 1, concurrency: 100, keep: false })]);
+    // Not a target: what every library's worker does with a smaller V8 young generation, a flag a
+    // user can set (node --max-semi-space-size=2) and a library cannot.
+    if (cfg.proc.includes('semi2')) steps.push(['semi1x100', 'processing 1×100, node --max-semi-space-size=2', (ctx, lib) =>
+      measureProcessing(ctx, lib, { workers: 1, concurrency: 100, execArgv: ['--max-semi-space-size=2'] })]);
   }
   if (cfg.groups.includes('latency')) steps.push(['latency', 'latency', (ctx, lib) => measureLatency(ctx, lib)]);
   return steps;
@@ -49,7 +53,7 @@ async function main() {
   const cfg = readConfig();
   if (cfg.help) {
     process.stdout.write('usage: npm run bench [-- --quick] [--libs=ours,bullmq,beequeue] [--only=enqueue,processing,latency,wire,reference] ' +
-      '[--proc=1x1,1x10,1x100,2x100,drop] [--lib-source=worktree|head|dist|<built folder>] [--profile] [--no-results]   (env BENCH_N, BENCH_RUNS)\n');
+      '[--proc=1x1,1x10,1x100,2x100,drop,semi2] [--lib-source=worktree|head|dist|<built folder>] [--profile] [--no-results]   (env BENCH_N, BENCH_RUNS)\n');
     return;
   }
   installCleanup();

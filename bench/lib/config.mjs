@@ -5,7 +5,7 @@
 //   --libs=ours,bullmq,beequeue   which libraries (default all three)
 //   --only=enqueue,processing,latency,memory   which figure groups (default all)
 //   --lib-source=worktree|head|dist   which nestjs-taskqueue to build (default worktree)
-//   --proc=1x1,1x10,1x100,2x100,drop   which processing configurations (default all)
+//   --proc=1x1,1x10,1x100,2x100,drop,semi2   which processing configurations (default all)
 //   --profile          also run one --cpu-prof'd 1×100 processing run per library
 //   --no-results       do not overwrite bench/RESULTS.md
 export const ALL_LIBS = ['ours', 'bullmq', 'beequeue'];
@@ -24,7 +24,7 @@ export function readConfig(argv = process.argv.slice(2), env = process.env) {
   const runs = int(env.BENCH_RUNS, quick ? 1 : 3, 'BENCH_RUNS');
   const libs = list(flags.get('libs'), ALL_LIBS, '--libs');
   const groups = list(flags.get('only'), ALL_GROUPS, '--only');
-  const proc = list(flags.get('proc'), ['1x1', '1x10', '1x100', '2x100', 'drop'], '--proc');
+  const proc = list(flags.get('proc'), ['1x1', '1x10', '1x100', '2x100', 'drop', 'semi2'], '--proc');
   const libSource = flags.get('lib-source') ?? env.BENCH_LIB_SOURCE ?? 'worktree';
   return {
     help: flags.has('help'),

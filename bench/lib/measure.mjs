@@ -79,7 +79,7 @@ export async function measureEnqueue(ctx, lib, mode) {
  * (b), (d), (e): pre-fill N tasks, start `workers` worker processes at `concurrency`, time from
  * the first task run to the last one, then verify in Redis and with the workers' own counters.
  */
-export async function measureProcessing(ctx, lib, { workers, concurrency, keep = true, wire = false, profileFile }) {
+export async function measureProcessing(ctx, lib, { workers, concurrency, keep = true, wire = false, profileFile, execArgv = [] }) {
   const { admin } = ctx.redis;
   const adapter = ctx.adapters[lib];
   const n = ctx.cfg.n;
@@ -93,7 +93,7 @@ export async function measureProcessing(ctx, lib, { workers, concurrency, keep =
       spawn(
         `${lib} worker ${i + 1}/${workers}`,
         { ...base(ctx, lib), role: 'worker', concurrency, keep, wire, profileFile: profileFile && `${profileFile}.${i + 1}.cpuprofile` },
-        childOptions(ctx),
+        childOptions(ctx, { execArgv }),
       ),
     );
     await bounded(Promise.all(ws.map((w) => w.next('ready', READY_MS))), ws, READY_MS, 'worker start');

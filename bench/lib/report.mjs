@@ -17,6 +17,8 @@ export const FIGURES = [
   { key: 'latency.p99', label: 'latency send→completion seen, p99', unit: 'ms', better: 'lower', digits: 3 },
   { key: 'proc1x100.peakRssMb', label: 'worker peak RSS (VmHWM), 1 × 100', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'proc1x100.startRssMb', label: 'worker peak RSS once started, before any task', unit: 'MB', better: 'lower', digits: 1 },
+  { key: 'semi1x100.peakRssMb', label: 'worker peak RSS (VmHWM), 1 × 100, node --max-semi-space-size=2 ²', unit: 'MB', better: 'lower', digits: 1 },
+  { key: 'semi1x100.rate', label: 'processing, 1 × 100, node --max-semi-space-size=2 ²', unit: 'tasks/s', better: 'higher' },
   { key: 'proc1x100.redisMemMb', label: 'Redis used_memory after N tasks, results kept', unit: 'MB', better: 'lower', digits: 2 },
   { key: 'drop1x100.redisMemMb', label: 'Redis used_memory after N tasks, results dropped', unit: 'MB', better: 'lower', digits: 2 },
   { key: 'proc1x100.workerCpuUs', label: 'worker CPU per task, 1 × 100', unit: 'µs', better: 'lower', digits: 1 },
@@ -182,6 +184,11 @@ export function renderReport({ cfg, machine, versions, redisVersion, results, re
   );
   lines.push(figuresTable(results, libs), '');
   lines.push('¹ one instrumented run (every byte sent to Redis parsed), not part of the timed runs.', '');
+  lines.push(
+    "² not a target: every library's worker started with `node --max-semi-space-size=2` (a V8 young generation of at most " +
+      '2 MB per semi-space instead of 16), which a user can set for a worker process and a library cannot.',
+    '',
+  );
   if (libs.includes('ours')) {
     lines.push('## Targets (issue 6)', '');
     lines.push(targetsTable(evaluated), '');
