@@ -13,7 +13,7 @@ import { RedisConnections } from './connection/redis-connections.js';
 import { whenReady, within } from './connection/when-ready.js';
 import { guarded } from './connection/redis-errors.js';
 import { Producer } from './producer/producer.js';
-import { TaskHandle, type RevokeOptions, type RevokeResult } from './client/task-handle.js';
+import { TaskHandle, type RevokeOptions, type RevokeResult, type Revoker } from './client/task-handle.js';
 import type { Schedule } from './scheduler/schedule.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { TaskHandlerLookup } from './worker/task-handler.js';
@@ -64,17 +64,16 @@ export class TaskQueueEngine {
     return guarded(this.connections.where, this.broker.revoke(queue, id, reason, options.terminate === true, ttl));
   }
 
-  /** A handle on a task; `replied` when its message names this process's reply inbox. */
-  handle<R>(id: string, locateQueue: () => Promise<string>, replied = false): TaskHandle<R> {
-    return new TaskHandle<R>(
-      id,
-      locateQueue,
-      this.backend,
-      (queue, taskId, options) => this.revoke(queue, taskId, options),
-      this.replies,
-      replied ? Date.now() : undefined,
-    );
+  /**
+   * A handle on a task in a known queue, or one found by `locateQueue`; `replied` when its
+   * message names this process's reply inbox.
+   */
+  handle<R>(id: string, queue: string | (() => Promise<string>), replied = false): TaskHandle<R> {
+    return new TaskHandle<R>(id, queue, this.backend, this.revoker, this.replies, replied ? Date.now() : undefined);
   }
+
+  /** Shared by every handle (one is made per send: no closure each). */
+  private readonly revoker: Revoker = (queue, id, options) => this.revoke(queue, id, options);
 
   /** Resolves when Redis answers; rejects with RedisUnavailableError after timeoutMs. */
   async ping(timeoutMs: number): Promise<void> {

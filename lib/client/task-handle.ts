@@ -51,7 +51,8 @@ export class TaskHandle<R = unknown> {
 
   constructor(
     readonly id: string,
-    private readonly locateQueue: () => Promise<string>,
+    /** The task's queue, or how to find it (a handle made from an id alone looks it up). */
+    private readonly where: string | (() => Promise<string>),
     private readonly backend: ResultBackend,
     private readonly revoker: Revoker,
     private readonly replies?: ReplyInbox,
@@ -70,6 +71,10 @@ export class TaskHandle<R = unknown> {
   /** The queue the task lives in. */
   queue(): Promise<string> {
     return this.locateQueue();
+  }
+
+  private locateQueue(): Promise<string> {
+    return typeof this.where === 'string' ? Promise.resolve(this.where) : this.where();
   }
 
   async state(): Promise<TaskState> {

@@ -70,8 +70,7 @@ export class TaskClient {
 
   /** A handle on a task whose queue is known; `replied` when its message names our reply inbox. */
   private inQueue<R>(id: string, queue: string, replied = false): TaskHandle<R> {
-    const known = Promise.resolve(queue);
-    return this.engine.handle<R>(id, () => known, replied);
+    return this.engine.handle<R>(id, queue, replied);
   }
 
   /** A handle on any task by id (Celery's AsyncResult(id)). An unknown id reads as PENDING. */
