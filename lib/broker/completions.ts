@@ -51,9 +51,16 @@ export class CompletionBatch {
   }
 }
 
+/** The outcomes of one queue (and one result TTL) that go in one call. */
+interface Pending {
+  queue: string;
+  ttlSec: number;
+  waiting: Waiting[];
+}
+
 export class Completions {
-  /** By result TTL and queue: the outcomes of one call. */
-  private readonly pending = new Map<string, Waiting[]>();
+  /** By result TTL and queue (see batchKey). */
+  private readonly pending = new Map<string, Pending>();
   private scheduled = false;
 
   constructor(
@@ -65,9 +72,9 @@ export class Completions {
   add(queue: string, completion: Completion, ttlSec: number): Promise<boolean> {
     return new Promise<boolean>((settle, fail) => {
       const key = batchKey(queue, ttlSec);
-      let waiting = this.pending.get(key);
-      if (!waiting) this.pending.set(key, (waiting = []));
-      waiting.push({ completion, settle, fail });
+      let batch = this.pending.get(key);
+      if (!batch) this.pending.set(key, (batch = { queue, ttlSec, waiting: [] }));
+      batch.waiting.push({ completion, settle, fail });
       if (!this.scheduled) {
         this.scheduled = true;
         // After this turn's promise jobs and ticks: by then a worker whose slots these outcomes
@@ -80,10 +87,10 @@ export class Completions {
   /** Takes the outcomes waiting for this queue and TTL, for a fetch to commit them (nothing: undefined). */
   take(queue: string, ttlSec: number): CompletionBatch | undefined {
     const key = batchKey(queue, ttlSec);
-    const waiting = this.pending.get(key);
-    if (!waiting) return undefined;
+    const batch = this.pending.get(key);
+    if (!batch) return undefined;
     this.pending.delete(key);
-    return new CompletionBatch(waiting);
+    return new CompletionBatch(batch.waiting);
   }
 
   /** Sends what is waiting now, for a worker that will not fetch again soon (it waits for work). */
@@ -93,12 +100,9 @@ export class Completions {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const batches = [...this.pending];
+    const batches = [...this.pending.values()];
     this.pending.clear();
-    for (const [key, waiting] of batches) {
-      const newline = key.indexOf('\n');
-      void this.send(key.slice(newline + 1), Number(key.slice(0, newline)), new CompletionBatch(waiting));
-    }
+    for (const { queue, ttlSec, waiting } of batches) void this.send(queue, ttlSec, new CompletionBatch(waiting));
   };
 
   private async send(queue: string, ttlSec: number, batch: CompletionBatch): Promise<void> {

@@ -7,9 +7,6 @@
   'pr' field of its hash, so that every path back to the queue (retry, release, reclaim,
   delayed promotion, requeue) keeps it.
 ]]
--- Lives in every queue's lease index (the active zset) with score +inf; see fetch.lua.
-local LEASE_INDEX_KEEPER = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
-
 local function waitListOf(waitKey, level)
   if level and level ~= '0' then return waitKey .. ':p' .. level end
   return waitKey

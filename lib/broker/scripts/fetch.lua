@@ -119,7 +119,8 @@ local maxDeliveries = tonumber(ARGV[7])
 -- longer than zset-max-listpack-value (64): it keeps the lease index a skiplist for good. Leases
 -- come and go many at a time, and each one added to a small listpack zset scans all of it, which
 -- cost Redis more than any other write of a task (measured). Its score never comes due.
-local leased = { '+inf', LEASE_INDEX_KEEPER }
+local keeper = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
+local leased = { '+inf', keeper }
 
 local function finish(id, key, state, err)
   redis.call('HDEL', KEYS[8], id)
