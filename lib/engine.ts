@@ -6,6 +6,7 @@ import type { EngineLogger } from './common/engine-logger.js';
 import { RedisUnavailableError } from './common/errors.js';
 import { Broker } from './broker/broker.js';
 import { EventSubscriber } from './backend/event-subscriber.js';
+import { QueueWatch } from './backend/queue-watch.js';
 import { ReplyInbox } from './backend/reply-inbox.js';
 import { ResultBackend } from './backend/result-backend.js';
 import type { ConnectionSpec } from './connection/connection-spec.js';
@@ -38,6 +39,7 @@ export class TaskQueueEngine {
   readonly backend: ResultBackend;
   readonly producer: Producer;
   readonly subscriber: EventSubscriber;
+  readonly watch: QueueWatch;
   readonly replies: ReplyInbox;
   private readonly workers = new Set<Worker>();
 
@@ -45,7 +47,9 @@ export class TaskQueueEngine {
     this.connections = new RedisConnections(options.connection, options.logger);
     this.broker = new Broker(this.connections.commands, options.prefix, this.connections.where);
     this.subscriber = new EventSubscriber(() => this.connections.events);
-    this.backend = new ResultBackend(this.connections.commands, this.broker, this.subscriber, this.connections.where);
+    const { commands, where } = this.connections;
+    this.watch = new QueueWatch(commands, (queue) => this.broker.keys(queue).watched, where);
+    this.backend = new ResultBackend(commands, this.broker, this.subscriber, this.watch, where);
     this.replies = new ReplyInbox(options.prefix, this.subscriber);
     this.producer = new Producer(
       this.broker,
@@ -107,6 +111,7 @@ export class TaskQueueEngine {
     await Promise.all([...this.workers].map((w) => w.close()));
     this.workers.clear();
     this.replies.close();
+    this.watch.close();
     await this.connections.close();
   }
 }

@@ -10,6 +10,7 @@ import { isFinalState, isTaskState, type TaskState } from '../common/task-state.
 import type { Broker } from '../broker/broker.js';
 import { guarded, toTaskQueueError } from '../connection/redis-errors.js';
 import type { EventSubscriber } from './event-subscriber.js';
+import type { QueueWatch } from './queue-watch.js';
 import { decodeSnapshot, SNAPSHOT_FIELDS, type TaskSnapshot } from './task-snapshot.js';
 
 export interface TaskEvent {
@@ -31,6 +32,7 @@ export class ResultBackend {
     private readonly redis: Redis,
     private readonly broker: Broker,
     private readonly subscriber: EventSubscriber,
+    private readonly watch: QueueWatch,
     private readonly where: string,
   ) {}
 
@@ -93,17 +95,37 @@ export class ResultBackend {
         chain.catch((err: unknown) => subscriber.error(toTaskQueueError(err, this.where)));
       };
 
+      // The current state, as an event; only what moves the stream forward is emitted.
+      const fromSnapshot = (snapshot: TaskSnapshot): void => {
+        if (last !== undefined && STATE_RANK[snapshot.state] <= STATE_RANK[last]) return;
+        emit(
+          isFinalState(snapshot.state)
+            ? finalEvent(snapshot, snapshot.state)
+            : { id, state: snapshot.state, ...(snapshot.state === 'PROGRESS' ? { progress: snapshot.progress } : {}) },
+        );
+      };
+      // The queue's watch mark lapsed while we followed it: a change may not have been published.
+      const readAgain = () => {
+        if (closed || backlog) return;
+        chain = chain.then(async () => fromSnapshot(await this.read(queue, id)));
+        chain.catch((err: unknown) => subscriber.error(toTaskQueueError(err, this.where)));
+      };
+
       this.subscriber
         .listen(this.broker.keys(queue).events(id), (m) => (backlog ? backlog.push(m) : onMessage(m)))
         .then(async (unlisten) => {
           stop = unlisten;
           if (closed) return unlisten();
-          const snapshot = await this.read(queue, id);
-          emit(
-            isFinalState(snapshot.state)
-              ? finalEvent(snapshot, snapshot.state)
-              : { id, state: snapshot.state, ...(snapshot.state === 'PROGRESS' ? { progress: snapshot.progress } : {}) },
-          );
+          // Workers publish STARTED and outcomes only for a watched queue (see QueueWatch): the
+          // mark goes first, so that what the read does not see yet is published.
+          const hold = this.watch.hold(queue, readAgain);
+          stop = () => {
+            unlisten();
+            hold.release();
+          };
+          const [snapshot] = await Promise.all([this.read(queue, id), hold.marked]);
+          if (closed) return;
+          fromSnapshot(snapshot);
           const pending = backlog ?? [];
           backlog = undefined;
           // A message that raced the read may be older than the snapshot: skip those that would

@@ -207,7 +207,7 @@ export class Broker {
     try {
       reply = (await scripts.fetch.run(
         this.redis,
-        [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages],
+        [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages, k.watched],
         args,
       )) as (string | number)[];
     } catch (err) {

@@ -110,7 +110,7 @@ export class Completions {
     const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec];
     batch.appendArgs(args);
     try {
-      batch.settle((await scripts.complete.run(this.redis, [k.active, k.messages], args)) as unknown[]);
+      batch.settle((await scripts.complete.run(this.redis, [k.active, k.messages, k.watched], args)) as unknown[]);
     } catch (err) {
       batch.fail(err);
     }

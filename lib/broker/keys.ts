@@ -25,6 +25,11 @@ export class QueueKeys {
   readonly deadIndex: string;
   /** Present while the queue is paused (STRING). */
   readonly paused: string;
+  /**
+   * Present while some process follows task events of the queue (STRING with a TTL, renewed by
+   * QueueWatch): workers publish STARTED and outcome events only then.
+   */
+  readonly watched: string;
   /** Pub/sub channel on which workers of the queue hear control commands (terminate). */
   readonly control: string;
   /**
@@ -52,6 +57,7 @@ export class QueueKeys {
     this.paused = `${base}paused`;
     this.messages = `${base}msg`;
     this.control = `${base}control`;
+    this.watched = `${base}watched`;
     this.taskPrefix = `${base}t:`;
     this.eventPrefix = `${base}ev:`;
   }

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
-import { uniquePrefix } from '../support/test-redis.js';
+import { markWatched, uniquePrefix } from '../support/test-redis.js';
 import { startProducer, type Producer } from './support/producer.js';
 import { countFinal, queueResidue, readRecords, readTasks } from './support/records.js';
 import { sleep, until } from './support/time.js';
@@ -48,6 +48,7 @@ describe('chaos: workers SIGKILLed while they run tasks', () => {
       successEvents.set(id, (successEvents.get(id) ?? 0) + 1);
     });
     await events.psubscribe(`${channelPrefix}*`);
+    await markWatched(redis, `${prefix}:{default}:watched`);
 
     pool = new WorkerPool({
       REDIS_URL: server.url,

@@ -25,6 +25,14 @@ export function leaseCount(redis: Redis, activeKey: string): Promise<number> {
   return redis.zcount(activeKey, '-inf', '(+inf');
 }
 
+/**
+ * Marks a queue watched for as long as a test runs (what an event stream does, see QueueWatch):
+ * workers publish STARTED and outcome events only then, so a raw subscriber needs it.
+ */
+export async function markWatched(redis: Redis, watchedKey: string): Promise<void> {
+  await redis.set(watchedKey, '1', 'PX', 600_000);
+}
+
 export const quietLogger = {
   log: () => undefined,
   warn: () => undefined,

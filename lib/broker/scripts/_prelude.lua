@@ -38,17 +38,30 @@ local function callInSlices(command, key, values)
 end
 
 --[[
+  Whether some process follows task events of the queue: the key is there while one does (it
+  sets it before it reads a task's state, and renews it; see QueueWatch). The events a worker
+  publishes for every task (STARTED, then the outcome) are skipped without one: most tasks are
+  never watched, and those were two of the eight commands Redis ran per task. Events of
+  the rarer changes (retry, revoke, progress, dead-letter) are always published.
+]]
+local function isWatched(watchedKey)
+  return redis.call('EXISTS', watchedKey) == 1
+end
+
+--[[
   Records the final outcomes of tasks and ends their leases (complete.lua, and fetch.lua, which
   commits a worker's outcomes before it takes more). ARGV from index `first`: groups of 6: id,
   lease token from the fetch, final state (SUCCESS | FAILURE | REVOKED), payload JSON (the result,
   or the error), '1' to drop the task's hash on SUCCESS (the task ignores its result), the
   sender's reply channel ('' for none). `now` and `ttl` (seconds, '0' = keep) are text.
+  `watched`: whether some process follows the queue's task events (see isWatched); without
+  one, the per-task event is not published (the reply to a sender that waits still is).
 
   Per task returns 1 committed, 0 not: a worker whose lease was taken over (its token no longer
   matches) cannot commit; 2 when this very outcome is already recorded (a command resent after
   a reconnect).
 ]]
-local function commitOutcomes(activeKey, messagesKey, taskPrefix, eventPrefix, now, ttl, first)
+local function commitOutcomes(activeKey, messagesKey, taskPrefix, eventPrefix, now, ttl, first, watched)
   local out, done = {}, {}
   local keep = ttl == '0'
   for i = first, #ARGV, 6 do
@@ -77,7 +90,7 @@ local function commitOutcomes(activeKey, messagesKey, taskPrefix, eventPrefix, n
         -- The outcome rides with the event, so a waiter needs no second read.
         event = state .. '\n' .. payload
       end
-      redis.call('PUBLISH', eventPrefix .. id, event)
+      if watched then redis.call('PUBLISH', eventPrefix .. id, event) end
       -- The sender waits in its reply inbox: the same event goes there, with the task's id.
       if reply ~= '' then redis.call('PUBLISH', reply, id .. '\n' .. event) end
       out[#out + 1] = 1

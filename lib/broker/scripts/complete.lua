@@ -5,6 +5,7 @@
 
   KEYS[1] active    ZSET  id -> lease deadline ms
   KEYS[2] messages  HASH  id -> envelope JSON
+  KEYS[3] watched   STRING present while some process follows the queue's task events
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -13,4 +14,4 @@
 
   Returns per task 1 committed, 0 not (the lease was taken over), 2 already recorded.
 ]]
-return commitOutcomes(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 5)
+return commitOutcomes(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 5, isWatched(KEYS[3]))

@@ -9,6 +9,8 @@
   KEYS[6] dead index  ZSET  id -> epoch ms
   KEYS[7] paused      STRING present while the queue is paused
   KEYS[8] messages    HASH  id -> envelope JSON
+  KEYS[9] watched     STRING present while some process follows the queue's task events
+                             (STARTED and outcomes are published only then; see isWatched)
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -60,8 +62,16 @@ local function sweep()
   return #due + #expired > 0
 end
 
+-- Looked up once, and only by a fetch that commits or starts tasks.
+local watched
+local function watchedNow()
+  if watched == nil then watched = isWatched(KEYS[9]) end
+  return watched
+end
+
 local out = { -1, 1 }
-local committed = commitOutcomes(KEYS[2], KEYS[8], prefix, ARGV[2], nowText, ARGV[9], 11)
+local committed = {}
+if #ARGV >= 11 then committed = commitOutcomes(KEYS[2], KEYS[8], prefix, ARGV[2], nowText, ARGV[9], 11, watchedNow()) end
 out[3] = #committed
 for _, reply in ipairs(committed) do out[#out + 1] = reply end
 
@@ -172,7 +182,7 @@ for i, id in ipairs(ids) do
       redis.call('HSET', key, 'st', 'STARTED', 'stt', nowText, 'tok', token, 'dlv', dlvText)
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
-      redis.call('PUBLISH', ARGV[2] .. id, 'STARTED')
+      if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
       out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, env, token, dlv, tonumber(f[2] or '0'), tonumber(f[5] or '0')
       n = n + 6
     end

@@ -4,7 +4,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
-import { capturingLogger, eventually, leaseCount, quietLogger, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
+import { capturingLogger, eventually, leaseCount, markWatched, quietLogger, rawRedis, testRedisUrl, uniquePrefix } from '../../support/test-redis.js';
 
 @Injectable()
 class EchoTasks {
@@ -53,6 +53,7 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
         const who = channel === keys.events(first.id) ? 'first' : 'second';
         seen.push(`${who} ${message.split('\n')[0]}`);
       });
+      await markWatched(listener, keys.watched);
       await listener.subscribe(keys.events(first.id), keys.events(second.id));
       await app.get(TaskWorkerHost).start();
       await expect(second.result({ timeout: 5_000 })).resolves.toBe(2);
@@ -79,14 +80,14 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     let alone = 0;
     const order: string[] = [];
     try {
-      // fetch.lua: 8 keys, the wait list first, 10 arguments, then 6 per outcome it commits.
-      // complete.lua: 2 keys, the lease index first.
+      // fetch.lua: 9 keys, the wait list first, 10 arguments, then 6 per outcome it commits.
+      // complete.lua: 3 keys, the lease index first.
       monitor.on('monitor', (_time: string, args: string[]) => {
         const command = args[0]?.toLowerCase();
         if (command === 'blpop' && args[1] === keys.wake) order.push('wait');
         if (command !== 'evalsha') return;
-        if (args[2] === '8' && args[3] === keys.wait) carried += (args.length - 3 - 8 - 10) / 6;
-        if (args[2] === '2' && args[3] === keys.active) {
+        if (args[2] === '9' && args[3] === keys.wait) carried += (args.length - 3 - 9 - 10) / 6;
+        if (args[2] === '3' && args[3] === keys.active) {
           alone++;
           order.push('commit');
         }
@@ -118,9 +119,9 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     const monitor = await raw.monitor();
     const fetches: string[] = [];
     try {
-      // fetch.lua is the script called with 8 keys, the first of them the queue's wait list.
+      // fetch.lua is the script called with 9 keys, the first of them the queue's wait list.
       monitor.on('monitor', (_time: string, args: string[]) => {
-        if (args[0]?.toLowerCase() === 'evalsha' && args[2] === '8' && args[3] === keys.wait) fetches.push(args[0]);
+        if (args[0]?.toLowerCase() === 'evalsha' && args[2] === '9' && args[3] === keys.wait) fetches.push(args[0]);
       });
       await expect((await client.send('order.echo', [1])).result({ timeout: 5_000 })).resolves.toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 200));
