@@ -27,8 +27,15 @@ export interface TaskSnapshot {
 
 export const SNAPSHOT_FIELDS = ['st', 'n', 'res', 'err', 'prog', 'dlv', 'ct', 'stt', 'dt', 'rt', 'eta'] as const;
 
-export function decodeSnapshot(id: string, queue: string, values: (string | null)[]): TaskSnapshot {
-  const [st, name, res, err, prog, dlv, ct, stt, dt, rt, eta] = values;
+/**
+ * Decodes a task's hash fields (in SNAPSHOT_FIELDS order) and, while it has one, its message:
+ * until a worker commits its outcome, its name and creation time are only in the message.
+ */
+export function decodeSnapshot(id: string, queue: string, values: (string | null)[], message: string | null = null): TaskSnapshot {
+  const [st, hashName, res, err, prog, dlv, hashCt, stt, dt, rt, eta] = values;
+  const sent = hashName && hashCt ? undefined : sentFrom(message);
+  const name = hashName || sent?.task;
+  const ct = hashCt || sent?.ct;
   const snapshot: TaskSnapshot = {
     id,
     queue,
@@ -45,6 +52,22 @@ export function decodeSnapshot(id: string, queue: string, values: (string | null
   if (stt) snapshot.startedAt = new Date(Number(stt));
   if (dt) snapshot.doneAt = new Date(Number(dt));
   return snapshot;
+}
+
+/** Name and creation time from a message; nothing from one that is not JSON. */
+function sentFrom(message: string | null): { task?: string; ct?: string } | undefined {
+  if (!message) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { task, ct } = parsed as { task?: unknown; ct?: unknown };
+    return {
+      ...(typeof task === 'string' ? { task } : {}),
+      ...(typeof ct === 'number' && Number.isFinite(ct) ? { ct: String(ct) } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Values are written as JSON by our scripts; anything else was written by hand and is reported as such. */

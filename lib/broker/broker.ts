@@ -19,7 +19,7 @@ export interface EnqueueItem {
   expires?: number;
   /** 0 (default) to 9; higher runs first. */
   priority?: number;
-  /** The task's name, kept in its hash once the message is gone. */
+  /** The task's name (also in the message). */
   task: string;
   /** The id was generated for this send, so no task can have it yet: Redis need not look. */
   newId?: boolean;
@@ -53,6 +53,15 @@ export interface FetchResult {
   drained: boolean;
   /** Epoch ms of the earliest delayed task of this queue, or null when none (or not drained). */
   nextDue: number | null;
+}
+
+/** What a commit takes from the task's message (its hash has none of it: see enqueue.lua). */
+export interface SentBy {
+  /** The sender's reply channel (see ReplyInbox), or ''. */
+  reply: string;
+  name: string;
+  /** When it was sent, epoch ms as text, or ''. */
+  createdAt: string;
 }
 
 export type Outcome =
@@ -176,7 +185,11 @@ export class Broker {
     const k = this.keys(queue);
     const args: (string | number)[] = [k.taskPrefix, now];
     for (const item of items) {
-      args.push(item.id, item.body, item.due, item.expires ?? 0, item.priority ?? 0, item.task, item.newId ? '1' : '0');
+      const expires = item.expires ?? 0;
+      const priority = item.priority ?? 0;
+      // Most tasks are plain: three arguments each instead of seven (see enqueue.lua).
+      if (item.newId === true && item.due <= now && expires === 0 && priority === 0) args.push(item.id, item.body, '0');
+      else args.push(item.id, item.body, '1', item.due, expires, priority, item.newId ? '1' : '0');
     }
     const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake, k.messages], args)) as number[];
     return reply.map((n) => n === 1);
@@ -252,13 +265,14 @@ export class Broker {
    * Commits a final outcome; false when the lease was lost and another delivery owns the task
    * (true if this outcome was already recorded). Outcomes of one event-loop turn go together,
    * with the worker's next fetch of the queue when it makes one in that turn (see Completions).
-   * With `reply`, the outcome is also published on that channel (the sender's ReplyInbox).
+   * With a reply channel in `sent`, the outcome is also published there (the sender's ReplyInbox).
    */
-  complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, ignoreResult = false, reply = ''): Promise<boolean> {
+  complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, sent: SentBy, ignoreResult = false): Promise<boolean> {
     const payload = outcome.state === 'SUCCESS' ? outcome.resultJson : outcome.errorJson;
+    const { reply, name, createdAt } = sent;
     return this.completions.add(
       task.queue,
-      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult, reply },
+      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult, reply, task: name, createdAt },
       resultTtlSec,
     );
   }

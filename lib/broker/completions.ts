@@ -15,6 +15,9 @@ export interface Completion {
   ignoreResult: boolean;
   /** The sender's reply channel, or ''. */
   reply: string;
+  /** From the message: the task's name and when it was sent (epoch ms as text, or ''). */
+  task: string;
+  createdAt: string;
 }
 
 interface Waiting {
@@ -31,10 +34,10 @@ export class CompletionBatch {
     return this.waiting.length;
   }
 
-  /** The script arguments: groups of 6 per outcome. */
+  /** The script arguments: groups of 8 per outcome. */
   appendArgs(args: (string | number)[]): void {
     for (const { completion: c } of this.waiting) {
-      args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply);
+      args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply, c.task, c.createdAt);
     }
   }
 

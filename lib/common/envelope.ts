@@ -13,6 +13,8 @@ export interface TaskEnvelope {
   args: unknown[];
   queue: string;
   attempt: number;
+  /** Epoch ms when it was sent (a task waiting to run has no hash: this is its creation time). */
+  ct?: number;
   /** Epoch ms before which the task must not run. */
   eta?: number;
   /** Epoch ms after which the task must not start. */
@@ -46,7 +48,7 @@ export function parseEnvelope(raw: string): TaskEnvelope {
   if (!Number.isInteger(m.attempt) || (m.attempt as number) < 1) {
     throw new MalformedMessageError('"attempt" is not a positive integer');
   }
-  for (const key of ['eta', 'expires', 'priority'] as const) {
+  for (const key of ['ct', 'eta', 'expires', 'priority'] as const) {
     if (m[key] !== undefined && typeof m[key] !== 'number') throw new MalformedMessageError(`"${key}" is not a number`);
   }
   for (const key of ['parent', 'root', 'reply'] as const) {

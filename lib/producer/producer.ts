@@ -120,7 +120,16 @@ export class Producer {
     const due = dueTime(options);
     const expires = expiryTime(options);
     const priority = priorityOf(options);
-    const envelope: TaskEnvelope = { v: ENVELOPE_VERSION, id, task, args: args as unknown[], queue, attempt: 1, headers: options.headers ?? {} };
+    const envelope: TaskEnvelope = {
+      v: ENVELOPE_VERSION,
+      id,
+      task,
+      args: args as unknown[],
+      queue,
+      attempt: 1,
+      ct: Date.now(),
+      headers: options.headers ?? {},
+    };
     if (due > 0) envelope.eta = due;
     if (expires > 0) envelope.expires = expires;
     if (priority > 0) envelope.priority = priority;

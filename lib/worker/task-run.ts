@@ -18,11 +18,14 @@ import {
 } from '../common/errors.js';
 import { toJson } from '../common/json.js';
 import { ReplyInbox } from '../backend/reply-inbox.js';
-import type { Broker, FetchedTask, Outcome } from '../broker/broker.js';
+import type { Broker, FetchedTask, Outcome, SentBy } from '../broker/broker.js';
 import { toErrorInfo } from './error-info.js';
 import { RunningTaskContext } from './running-task-context.js';
 import { RetryRequest, type TaskLogger } from './task-context.js';
 import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
+
+/** A run terminated before its message was read commits without them. */
+const NOT_PARSED: SentBy = { reply: '', name: '', createdAt: '' };
 
 /** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
 export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
@@ -58,8 +61,8 @@ export class TaskRun {
   private resolveDone: (() => void) | undefined;
   private donePromise: Promise<void> | undefined;
   private abortController: AbortController | undefined;
-  /** The sender's reply channel, from the message (see ReplyInbox); '' for none. */
-  private reply = '';
+  /** What the commit takes from the message: the sender's reply channel, name, creation time. */
+  private sent: SentBy = NOT_PARSED;
 
   constructor(
     readonly task: FetchedTask,
@@ -136,7 +139,11 @@ export class TaskRun {
     } catch (err) {
       return this.settleWith(() => this.deadLetter('malformed', (err as Error).message));
     }
-    if (ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply)) this.reply = envelope.reply;
+    this.sent = {
+      reply: ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply) ? envelope.reply : '',
+      name: envelope.task,
+      createdAt: envelope.ct === undefined ? '' : String(envelope.ct),
+    };
     const handler = this.deps.handlers.get(envelope.task);
     if (!handler) {
       return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));
@@ -241,7 +248,7 @@ export class TaskRun {
 
   private async commit(outcome: Outcome, ignoreResult = false): Promise<void> {
     const { broker, settings } = this.deps;
-    if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, ignoreResult, this.reply))) this.lostLease();
+    if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, this.sent, ignoreResult))) this.lostLease();
   }
 
   private lostLease(): void {

@@ -10,7 +10,7 @@
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
   ARGV[4] result ttl in seconds (0 = keep)
-  ARGV[5..] the outcomes, groups of 6 (see commitOutcomes in _prelude.lua)
+  ARGV[5..] the outcomes, groups of 8 (see commitOutcomes in _prelude.lua)
 
   Returns per task 1 committed, 0 not (the lease was taken over), 2 already recorded.
 ]]

@@ -15,6 +15,7 @@
   ARGV[6] event channel
 ]]
 redis.call('ZREM', KEYS[2], ARGV[1])
+keepNameAndCreated(KEYS[1], redis.call('HGET', KEYS[5], ARGV[1]))
 redis.call('HDEL', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])

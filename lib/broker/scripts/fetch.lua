@@ -21,7 +21,7 @@
   ARGV[8] queue name
   ARGV[9] result ttl in seconds (0 = keep)
   ARGV[10] '1' to sweep first, '0' not to
-  ARGV[11..] outcomes of this worker's tasks to commit first, groups of 6 (see commitOutcomes in
+  ARGV[11..] outcomes of this worker's tasks to commit first, groups of 8 (see commitOutcomes in
             _prelude.lua): a worker sends what finished with its next fetch, one call for both,
             and Redis records them before it hands out more
 
@@ -132,7 +132,8 @@ local maxDeliveries = tonumber(ARGV[7])
 local keeper = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
 local leased = { '+inf', keeper }
 
-local function finish(id, key, state, err)
+local function finish(id, key, state, err, env)
+  keepNameAndCreated(key, env)
   redis.call('HDEL', KEYS[8], id)
   redis.call('HSET', key, 'st', state, 'dt', nowText, 'err', err)
   redis.call('HDEL', key, 'tok')
@@ -146,8 +147,11 @@ local function deadLetter(id, key, env, dlv)
     id = id, queue = ARGV[8], reason = 'max-deliveries', detail = detail, message = env, at = now, worker = ARGV[6],
   }))
   redis.call('ZADD', KEYS[6], now, id)
-  finish(id, key, 'FAILURE', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }))
+  finish(id, key, 'FAILURE', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }), env)
 end
+
+-- What a task without a hash has: nothing.
+local NO_FIELDS = {}
 
 -- The bodies of all of them, with one read per slice of ids.
 local bodies = callInSlices('HMGET', KEYS[8], ids)
@@ -155,7 +159,9 @@ local bodies = callInSlices('HMGET', KEYS[8], ids)
 local n = #out
 for i, id in ipairs(ids) do
   local key = prefix .. id
-  local f = redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
+  -- A task on its first delivery usually has no hash yet (see enqueue.lua): a field read costs
+  -- Redis more than the EXISTS that spares it.
+  local f = redis.call('EXISTS', key) == 1 and redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv') or NO_FIELDS
   -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
   local env, st = bodies[i] or redis.call('HGET', key, 'env'), f[1]
   if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
@@ -167,9 +173,9 @@ for i, id in ipairs(ids) do
     out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, '', ARGV[6] .. ':0', 0, 0, 0
     n = n + 6
   elseif f[4] then
-    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }))
+    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }), env)
   elseif f[3] and tonumber(f[3]) < now then
-    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }))
+    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }), env)
   else
     local dlv = tonumber(f[6] or '0') + 1
     -- Formatted once, for the hash and the token.

@@ -27,6 +27,7 @@ if st == 'STARTED' or st == 'PROGRESS' then
   return 2
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+keepNameAndCreated(KEYS[1], redis.call('HGET', KEYS[3], ARGV[1]))
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'st', 'REVOKED', 'err', err, 'dt', ARGV[3])
 redis.call('HDEL', KEYS[1], 'tok')

@@ -87,9 +87,10 @@ describe('TaskQueueModule setup', () => {
     const handle = await moduleRef.get(TaskClient).call(MathTasks, 'add', [1, 1]);
     const raw = rawRedis();
     try {
-      expect(await raw.exists(`${prefix}:{default}:t:${handle.id}`)).toBe(0);
+      // A task waiting to run is its message in the queue's msg hash (see enqueue.lua).
+      expect(await raw.hexists(`${prefix}:{default}:msg`, handle.id)).toBe(0);
       await raw.select(3);
-      expect(await raw.exists(`${prefix}:{default}:t:${handle.id}`)).toBe(1);
+      expect(await raw.hexists(`${prefix}:{default}:msg`, handle.id)).toBe(1);
     } finally {
       raw.disconnect();
     }

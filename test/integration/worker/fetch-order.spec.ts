@@ -80,13 +80,13 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     let alone = 0;
     const order: string[] = [];
     try {
-      // fetch.lua: 9 keys, the wait list first, 10 arguments, then 6 per outcome it commits.
+      // fetch.lua: 9 keys, the wait list first, 10 arguments, then 8 per outcome it commits.
       // complete.lua: 3 keys, the lease index first.
       monitor.on('monitor', (_time: string, args: string[]) => {
         const command = args[0]?.toLowerCase();
         if (command === 'blpop' && args[1] === keys.wake) order.push('wait');
         if (command !== 'evalsha') return;
-        if (args[2] === '9' && args[3] === keys.wait) carried += (args.length - 3 - 9 - 10) / 6;
+        if (args[2] === '9' && args[3] === keys.wait) carried += (args.length - 3 - 9 - 10) / 8;
         if (args[2] === '3' && args[3] === keys.active) {
           alone++;
           order.push('commit');

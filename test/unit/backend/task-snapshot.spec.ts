@@ -50,6 +50,36 @@ describe('decodeSnapshot', () => {
     });
   });
 
+  it("takes name and creation time from the message while the task's hash has none", () => {
+    const message = JSON.stringify({ v: 1, id: 't1', task: 'reports.build', args: [], queue: 'q', attempt: 1, ct: 1_700_000_000_000, headers: {} });
+    // Waiting to run: no hash at all.
+    expect(decodeSnapshot('t1', 'q', hmget({}), message)).toMatchObject({
+      state: 'PENDING',
+      task: 'reports.build',
+      createdAt: new Date(1_700_000_000_000),
+    });
+    // Running: the hash has its state, the message the rest.
+    expect(decodeSnapshot('t1', 'q', hmget({ st: 'STARTED', stt: '1700000001000', dlv: '1' }), message)).toMatchObject({
+      state: 'STARTED',
+      task: 'reports.build',
+      createdAt: new Date(1_700_000_000_000),
+      startedAt: new Date(1_700_000_001_000),
+      deliveries: 1,
+    });
+    // What the hash has wins.
+    expect(decodeSnapshot('t1', 'q', hmget({ st: 'SUCCESS', n: 'other', ct: '1700000005000' }), message)).toMatchObject({
+      task: 'other',
+      createdAt: new Date(1_700_000_005_000),
+    });
+  });
+
+  it('ignores a message that is not JSON, or whose name and time have the wrong types', () => {
+    expect(decodeSnapshot('t1', 'q', hmget({ st: 'STARTED' }), '{not json')).not.toHaveProperty('task');
+    const odd = decodeSnapshot('t1', 'q', hmget({}), JSON.stringify({ task: 7, ct: 'yesterday' }));
+    expect(odd).not.toHaveProperty('task');
+    expect(odd).not.toHaveProperty('createdAt');
+  });
+
   it('decodes a failed task with its error', () => {
     const error = { name: 'TypeError', message: 'bad', code: 'E_BAD' };
     const snapshot = decodeSnapshot('t2', 'default', hmget({ st: 'FAILURE', err: JSON.stringify(error), dlv: '1' }));

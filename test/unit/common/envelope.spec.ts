@@ -35,7 +35,7 @@ describe('parseEnvelope', () => {
   });
 
   it('keeps the optional fields', () => {
-    const full = { ...valid, eta: 1_700_000_000_000, expires: 1_700_000_060_000, parent: 'p1', root: 'r1', attempt: 3 };
+    const full = { ...valid, ct: 1_699_999_990_000, eta: 1_700_000_000_000, expires: 1_700_000_060_000, parent: 'p1', root: 'r1', attempt: 3 };
     expect(parseEnvelope(JSON.stringify(full))).toEqual(full);
   });
 
@@ -80,7 +80,7 @@ describe('parseEnvelope', () => {
     expect(problemOf(fn)).toContain('"attempt" is not a positive integer');
   });
 
-  it.each(['eta', 'expires'])('rejects a non-number "%s"', (key) => {
+  it.each(['ct', 'eta', 'expires'])('rejects a non-number "%s"', (key) => {
     expect(problemOf(() => parse({ [key]: '2024-01-01' }))).toContain(`"${key}" is not a number`);
     expect(problemOf(() => parse({ [key]: null }))).toContain(`"${key}" is not a number`);
   });
