@@ -27,6 +27,10 @@ export function assertConnectionSpec(spec: unknown, option = 'connection'): asse
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new InvalidOptionsError(option, 'must be a redis:// URL or an ioredis options object');
   }
+  // ioredis would prefix the keys it is given, not those our scripts build from them.
+  if ((spec as RedisOptions).keyPrefix) {
+    throw new InvalidOptionsError(`${option}.keyPrefix`, "is not supported: set the module's `prefix` option instead");
+  }
 }
 
 /** host:port/db, for logs and errors: never the user name or password. */

@@ -56,6 +56,12 @@ describe('assertConnectionSpec', () => {
     expect(invalid(spec).message).toContain('must be a redis:// URL or an ioredis options object');
   });
 
+  it("rejects ioredis' keyPrefix, pointing to the prefix option", () => {
+    const err = invalid({ host: '127.0.0.1', keyPrefix: 'app:' });
+    expect(err.option).toBe('connection.keyPrefix');
+    expect(err.message).toContain('`prefix` option');
+  });
+
   it('names the option it was given', () => {
     expect(invalid('ftp://x', 'worker.connection').option).toBe('worker.connection');
   });
