@@ -28,6 +28,37 @@ export interface TaskEnvelope {
   headers: Record<string, string>;
 }
 
+/**
+ * The message text of an envelope, as JSON.stringify would give it for the keys in the order of
+ * TaskEnvelope, built by hand: JSON.stringify walking the envelope's own keys and short strings
+ * cost the producer almost as much again as its arguments (measured). Numbers must be finite
+ * (the producer checks them).
+ */
+export function encodeEnvelope(e: TaskEnvelope): string {
+  let json = `{"v":${e.v},"id":${jsonString(e.id)},"task":${jsonString(e.task)},"args":${JSON.stringify(e.args)}`;
+  json += `,"queue":${jsonString(e.queue)},"attempt":${e.attempt}`;
+  if (e.ct !== undefined) json += `,"ct":${e.ct}`;
+  if (e.eta !== undefined) json += `,"eta":${e.eta}`;
+  if (e.expires !== undefined) json += `,"expires":${e.expires}`;
+  if (e.priority !== undefined) json += `,"priority":${e.priority}`;
+  if (e.parent !== undefined) json += `,"parent":${jsonString(e.parent)}`;
+  if (e.root !== undefined) json += `,"root":${jsonString(e.root)}`;
+  if (e.reply !== undefined) json += `,"reply":${jsonString(e.reply)}`;
+  return `${json},"headers":${isEmpty(e.headers) ? '{}' : JSON.stringify(e.headers)}}`;
+}
+
+/** What JSON.stringify escapes in a string: quote, backslash, control characters, surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function isEmpty(record: Record<string, string>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false;
+  return true;
+}
+
 /** Parses and validates a raw message; throws MalformedMessageError naming the first problem. */
 export function parseEnvelope(raw: string): TaskEnvelope {
   let data: unknown;

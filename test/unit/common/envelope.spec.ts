@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ENVELOPE_VERSION, parseEnvelope } from '../../../lib/common/envelope.js';
+import { encodeEnvelope, ENVELOPE_VERSION, parseEnvelope, type TaskEnvelope } from '../../../lib/common/envelope.js';
 import { MalformedMessageError } from '../../../lib/common/errors.js';
 
 const valid = {
@@ -94,5 +94,27 @@ describe('parseEnvelope', () => {
     expect(problemOf(() => parse({ headers: null }))).toContain('"headers" is not an object');
     expect(problemOf(() => parse({ headers: [] }))).toContain('"headers" is not an object');
     expect(problemOf(() => parse({ headers: 'a=b' }))).toContain('"headers" is not an object');
+  });
+});
+
+describe('encodeEnvelope', () => {
+  // The keys in TaskEnvelope's order, as the producer builds them.
+  const canonical = (e: TaskEnvelope): TaskEnvelope => {
+    const { v, id, task, args, queue, attempt, ct, eta, expires, priority, parent, root, reply, headers } = e;
+    const out: Record<string, unknown> = { v, id, task, args, queue, attempt, ct, eta, expires, priority, parent, root, reply, headers };
+    for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
+    return out as unknown as TaskEnvelope;
+  };
+
+  it.each<[string, TaskEnvelope]>([
+    ['a plain one', { ...valid, headers: {} }],
+    ['one with headers', valid],
+    ['one with every optional field', { ...valid, ct: 1_700_000_000_000, eta: 1_700_000_001_000, expires: 1_700_000_002_000, priority: 9, parent: 'p', root: 'r', reply: 'tq:reply:x' }],
+    ['strings that JSON must escape', { ...valid, id: 'a"b\\c\n', task: 'tâche\u0001', queue: 'q', reply: 'line\u2028sep', headers: { 'k"': 'v\\' } }],
+    ['lone and paired surrogates', { ...valid, id: 'x\ud800y', task: 'emoji 🚀', args: ['\udfff'] }],
+  ])('writes %s exactly as JSON.stringify would', (_label, envelope) => {
+    const text = encodeEnvelope(envelope);
+    expect(text).toBe(JSON.stringify(canonical(envelope)));
+    expect(JSON.parse(text)).toEqual(canonical(envelope));
   });
 });
