@@ -231,15 +231,18 @@ export class Broker {
     outcomes?.settle(reply, 3);
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
-    for (let i = 3 + committed; i < reply.length; i += 6) {
+    const tokenPrefix = `${lease.workerId}:`;
+    for (let i = 3 + committed; i < reply.length; i += 5) {
+      const delivery = Number(reply[i + 2]);
       tasks.push({
         queue,
         id: String(reply[i]),
         body: String(reply[i + 1]),
-        token: String(reply[i + 2]),
-        delivery: Number(reply[i + 3]),
-        retries: Number(reply[i + 4]),
-        reservation: Number(reply[i + 5]),
+        // As fetch.lua writes it into the task's hash.
+        token: tokenPrefix + delivery,
+        delivery,
+        retries: Number(reply[i + 3]),
+        reservation: Number(reply[i + 4]),
       });
     }
     return { tasks, drained: reply[1] === 1, nextDue: nextDue < 0 ? null : nextDue };

@@ -38,8 +38,8 @@
   Returns { next due ms or -1, drained (1 when no ready task is left: the worker waits for news of
   more before it fetches again; the next due time is given only then), the number of outcomes
   committed, then per outcome its reply (see commitOutcomes), then per task: id, envelope ('' when
-  the task hash is missing), lease token, delivery count, retry count, rate-limit reservation ms
-  (0 = none) }.
+  the task hash is missing), delivery count, retry count, rate-limit reservation ms (0 = none) }.
+  A task's lease token is '<worker id>:<delivery count>': the worker makes it from these.
 ]]
 local now = tonumber(ARGV[3])
 -- Written into hashes as given: a Lua number passed to redis.call is formatted again each time.
@@ -150,47 +150,57 @@ local function deadLetter(id, key, env, dlv)
   finish(id, key, 'FAILURE', cjson.encode({ name = 'MaxDeliveriesExceeded', message = 'Dead-lettered (max-deliveries): ' .. detail }), env)
 end
 
--- What a task without a hash has: nothing.
-local NO_FIELDS = {}
-
 -- The bodies of all of them, with one read per slice of ids.
 local bodies = callInSlices('HMGET', KEYS[8], ids)
+
+-- The first delivery's lease token, made once for the whole batch (see below).
+local firstToken = ARGV[6] .. ':1'
 
 local n = #out
 for i, id in ipairs(ids) do
   local key = prefix .. id
-  -- A task on its first delivery usually has no hash yet (see enqueue.lua): a field read costs
-  -- Redis more than the EXISTS that spares it.
-  local f = redis.call('EXISTS', key) == 1 and redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv') or NO_FIELDS
-  -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
-  local env, st = bodies[i] or redis.call('HGET', key, 'env'), f[1]
-  if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
-    -- already final: nothing to run
-  elseif not env then
-    -- no message body at all: lease it anyway so the worker can dead-letter it
+  local env = bodies[i]
+  if env and redis.call('EXISTS', key) == 0 then
+    -- A plain task on its first delivery has no hash yet (see enqueue.lua): nothing to read and
+    -- nothing to check, and its counts are known (maxDeliveries is at least 1).
+    redis.call('HSET', key, 'st', 'STARTED', 'stt', nowText, 'tok', firstToken, 'dlv', '1')
     leased[#leased + 1] = ARGV[4]
     leased[#leased + 1] = id
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, '', ARGV[6] .. ':0', 0, 0, 0
-    n = n + 6
-  elseif f[4] then
-    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }), env)
-  elseif f[3] and tonumber(f[3]) < now then
-    finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }), env)
+    if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, env, 1, 0, 0
+    n = n + 5
   else
-    local dlv = tonumber(f[6] or '0') + 1
-    -- Formatted once, for the hash and the token.
-    local dlvText = tostring(dlv)
-    if dlv > maxDeliveries then
-      redis.call('HSET', key, 'dlv', dlvText)
-      deadLetter(id, key, env, dlv)
-    else
-      local token = ARGV[6] .. ':' .. dlvText
-      redis.call('HSET', key, 'st', 'STARTED', 'stt', nowText, 'tok', token, 'dlv', dlvText)
+    local f = redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
+    -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
+    env = env or redis.call('HGET', key, 'env')
+    local st = f[1]
+    if st == 'SUCCESS' or st == 'FAILURE' or st == 'REVOKED' then
+      -- already final: nothing to run
+    elseif not env then
+      -- no message body at all: lease it anyway so the worker can dead-letter it
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
-      if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
-      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = id, env, token, dlv, tonumber(f[2] or '0'), tonumber(f[5] or '0')
-      n = n + 6
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, '', 0, 0, 0
+      n = n + 5
+    elseif f[4] then
+      finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }), env)
+    elseif f[3] and tonumber(f[3]) < now then
+      finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = 'expired' }), env)
+    else
+      local dlv = tonumber(f[6] or '0') + 1
+      -- Formatted once, for the hash and the token.
+      local dlvText = tostring(dlv)
+      if dlv > maxDeliveries then
+        redis.call('HSET', key, 'dlv', dlvText)
+        deadLetter(id, key, env, dlv)
+      else
+        redis.call('HSET', key, 'st', 'STARTED', 'stt', nowText, 'tok', ARGV[6] .. ':' .. dlvText, 'dlv', dlvText)
+        leased[#leased + 1] = ARGV[4]
+        leased[#leased + 1] = id
+        if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
+        out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, env, dlv, tonumber(f[2] or '0'), tonumber(f[5] or '0')
+        n = n + 5
+      end
     end
   end
 end
