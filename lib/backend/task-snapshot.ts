@@ -8,7 +8,7 @@ export interface TaskSnapshot {
   state: TaskState;
   /** Task name, when the message is known. */
   task?: string;
-  /** The stored result (SUCCESS), already parsed. */
+  /** The stored result (SUCCESS), already parsed; null for a task that returned nothing. */
   result?: unknown;
   /** The recorded error (FAILURE). */
   error?: RemoteErrorInfo;
@@ -46,6 +46,8 @@ export function decodeSnapshot(id: string, queue: string, values: (string | null
   if (snapshot.state === 'RETRY' && eta) snapshot.nextRunAt = new Date(Number(eta));
   if (name) snapshot.task = name;
   if (res != null) snapshot.result = parseStored(res, 'result');
+  // A task that returned nothing has no result field (see commitOutcomes in _prelude.lua).
+  else if (snapshot.state === 'SUCCESS') snapshot.result = null;
   if (err != null) snapshot.error = parseStored(err, 'error') as RemoteErrorInfo;
   if (prog != null) snapshot.progress = parseStored(prog, 'progress');
   if (ct) snapshot.createdAt = new Date(Number(ct));

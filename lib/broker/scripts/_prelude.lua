@@ -100,7 +100,13 @@ local function commitOutcomes(activeKey, messagesKey, taskPrefix, eventPrefix, n
         event = state
       else
         -- The token is emptied, not deleted: one command less, and a few bytes more per task.
-        redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now, 'tok', '', 'n', ARGV[i + 6], 'ct', ARGV[i + 7])
+        if state == 'SUCCESS' and payload == 'null' then
+          -- A task that returns nothing stores no result field (it reads as null): a field less
+          -- to write for the most common kind of background task.
+          redis.call('HSET', key, 'st', state, 'dt', now, 'tok', '', 'n', ARGV[i + 6], 'ct', ARGV[i + 7])
+        else
+          redis.call('HSET', key, 'st', state, state == 'SUCCESS' and 'res' or 'err', payload, 'dt', now, 'tok', '', 'n', ARGV[i + 6], 'ct', ARGV[i + 7])
+        end
         -- The TTL goes in as text: a Lua number passed to redis.call is formatted again each time.
         if not keep then redis.call('EXPIRE', key, ttl) end
         -- The outcome rides with the event, so a waiter needs no second read.

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
 import { Task, TaskClient, TaskFailedError, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
@@ -20,6 +21,9 @@ class RecordTasks {
   fail(): never {
     throw new Error('no');
   }
+
+  @Task('record.nothing')
+  nothing(): void {}
 
   @Task('record.hold')
   async hold(ms: number): Promise<string> {
@@ -68,6 +72,23 @@ describe('task record: hash and message through a task life', () => {
     expect(done.createdAt).toEqual(pending.createdAt);
     expect(done.startedAt?.getTime()).toBeGreaterThanOrEqual(pending.createdAt?.getTime() ?? 0);
     expect(await redis.hget(keys.task(handle.id), 'tok')).toBe('');
+  });
+
+  it('a task that returns nothing stores no result field, and reads as null', async () => {
+    app = await bootApp([RecordTasks]);
+    const client = app.get(TaskClient);
+    const keys = app.get(TaskQueueEngine).broker.keys('default');
+    const nothing = await client.send('record.nothing', []);
+    const zero = await client.send('record.echo', [0]);
+    await app.get(TaskWorkerHost).start();
+    await expect(nothing.result({ timeout: 5_000 })).resolves.toBeNull();
+    await expect(zero.result({ timeout: 5_000 })).resolves.toBe(0);
+    const redis = raw();
+    expect(await redis.hexists(keys.task(nothing.id), 'res')).toBe(0);
+    expect(await redis.hget(keys.task(zero.id), 'res')).toBe('0');
+    expect(await nothing.snapshot()).toMatchObject({ state: 'SUCCESS', result: null, task: 'record.nothing' });
+    // A stream of a finished task reads it from the hash too.
+    expect(await firstValueFrom(nothing.events$)).toMatchObject({ state: 'SUCCESS', result: null });
   });
 
   it('a running task reads STARTED with the name from its message', async () => {

@@ -95,6 +95,11 @@ describe('decodeSnapshot', () => {
     }
   });
 
+  it('reads a success without a result field as null (a task that returned nothing stores none)', () => {
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'SUCCESS' }))).toHaveProperty('result', null);
+    expect(decodeSnapshot('t', 'q', hmget({ st: 'STARTED' }))).not.toHaveProperty('result');
+  });
+
   it('reads an unknown state as PENDING', () => {
     expect(decodeSnapshot('t', 'q', hmget({ st: 'WEIRD' })).state).toBe('PENDING');
   });
