@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// node bench/redis-instructions.mjs [--lib-source=worktree|head|dist|<folder>] [N]
+//
+// How many instructions Redis runs per task on nestjs-taskqueue's hot path, counted by valgrind
+// (callgrind) on a private redis-server: to enqueue (batches of 64, as single sends are sent),
+// and to fetch and commit (batches of 50, each fetch carrying the previous batch's outcomes, as
+// a busy worker does), with results kept and dropped. Not timed, and not part of `npm run bench`:
+// a count does not move with the machine's load, so it shows a change to a Lua script that the
+// timed figures would hide in their noise (the same build counts the same within a fraction of a
+// percent). It drives the library's Broker directly: no worker process, no Nest.
+// Needs valgrind and redis-server on PATH (Debian: apt-get install valgrind redis-server).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { buildLib } from './lib/build-lib.mjs';
+import { makePayload } from './lib/payload.mjs';
+import { freePort } from '../scripts/redis-server.mjs';
+
+const args = process.argv.slice(2);
+const source = args.find((a) => a.startsWith('--lib-source='))?.split('=')[1] ?? 'worktree';
+const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 5000);
+for (const tool of ['valgrind', 'redis-server']) {
+  if (spawnSync(tool, ['--version']).status !== 0) throw new Error(`${tool} is not on PATH (Debian: apt-get install ${tool})`);
+}
+
+const built = buildLib(source);
+const { Broker } = await import(new URL('broker/broker.js', new URL('.', built.entry)).href);
+const port = await freePort();
+const dir = mkdtempSync(join(tmpdir(), 'tq-callgrind-'));
+const server = spawn(
+  'valgrind',
+  ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.%p`, '--dump-instr=no', '--compress-strings=no',
+    'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  { stdio: 'ignore' },
+);
+const stopServer = () => server.exitCode === null && server.kill('SIGKILL');
+process.on('exit', stopServer);
+await waitForPort(port, 60_000);
+const admin = new Redis({ port, host: '127.0.0.1' });
+const redis = new Redis({ port, host: '127.0.0.1', enableAutoPipelining: false });
+
+/** Instructions run since the last call (callgrind dumps its counters and starts again). */
+function instructionsSinceLast() {
+  spawnSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore', timeout: 30_000 });
+  let total = 0;
+  for (const file of readdirSync(dir)) {
+    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
+    if (summary) total += Number(summary[1]);
+    rmSync(join(dir, file));
+  }
+  return total;
+}
+
+const results = [];
+try {
+  for (const keep of [true, false]) {
+    await admin.flushall();
+    await admin.script('FLUSH');
+    const broker = new Broker(redis, 'tq');
+    await broker.loadScripts();
+    const task = keep ? 'BenchTasks.noop' : 'BenchTasks.noopDropResult';
+    const ct = Date.now();
+    instructionsSinceLast();
+    for (let i = 0; i < n; i += 64) {
+      const items = [];
+      for (let j = i; j < Math.min(i + 64, n); j++) {
+        const id = randomBytes(16).toString('base64url');
+        const body = JSON.stringify({ v: 1, id, task, args: [makePayload(j)], queue: 'bench', attempt: 1, ct, headers: {} });
+        items.push({ id, body, due: 0, task, newId: true });
+      }
+      await broker.enqueue('bench', items);
+    }
+    const enqueue = instructionsSinceLast();
+    const lease = { leaseMs: 600_000, workerId: 'bench-host:12345:abcdef', maxDeliveries: 5, resultTtlSec: 86_400 };
+    const sent = { reply: '', name: task, createdAt: String(ct) };
+    const commits = [];
+    let done = 0;
+    for (;;) {
+      const { tasks } = await broker.fetch('bench', 50, lease, false);
+      for (const t of tasks) commits.push(broker.complete(t, { state: 'SUCCESS', resultJson: 'null' }, 86_400, sent, !keep));
+      done += tasks.length;
+      if (tasks.length === 0) break;
+    }
+    await Promise.all(commits);
+    const processing = instructionsSinceLast();
+    if (done !== n) throw new Error(`${done} tasks fetched, expected ${n}`);
+    results.push({ keep, enqueue: enqueue / n, processing: processing / n });
+  }
+} finally {
+  admin.disconnect();
+  redis.disconnect();
+  stopServer();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.stdout.write(`Redis instructions per task (callgrind), ${n.toLocaleString('en-US')} tasks, ${built.label}:\n`);
+for (const r of results) {
+  process.stdout.write(
+    `  results ${r.keep ? 'kept   ' : 'dropped'}: enqueue ${(r.enqueue / 1000).toFixed(1)}k, fetch + commit ${(r.processing / 1000).toFixed(1)}k\n`,
+  );
+}
+
+function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (server.exitCode !== null) return reject(new Error('redis-server under valgrind exited'));
+      if (Date.now() > deadline) return reject(new Error(`redis-server under valgrind did not listen within ${timeoutMs} ms`));
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        setTimeout(attempt, 200);
+      });
+    };
+    attempt();
+  });
+}
