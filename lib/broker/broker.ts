@@ -232,8 +232,19 @@ export class Broker {
     const nextDue = Number(reply[0]);
     const tasks: FetchedTask[] = [];
     const tokenPrefix = `${lease.workerId}:`;
-    for (let i = 3 + committed; i < reply.length; i += 5) {
-      const delivery = Number(reply[i + 2]);
+    for (let i = 3 + committed; i < reply.length; i += 3) {
+      // The delivery count alone, or '<deliveries> <retries> <reservation>' (see fetch.lua).
+      const counts = reply[i + 2];
+      let delivery: number;
+      let retries = 0;
+      let reservation = 0;
+      if (typeof counts === 'number') delivery = counts;
+      else {
+        const [d, r, s] = String(counts).split(' ');
+        delivery = Number(d);
+        retries = Number(r);
+        reservation = Number(s);
+      }
       tasks.push({
         queue,
         id: String(reply[i]),
@@ -241,8 +252,8 @@ export class Broker {
         // As fetch.lua writes it into the task's hash.
         token: tokenPrefix + delivery,
         delivery,
-        retries: Number(reply[i + 3]),
-        reservation: Number(reply[i + 4]),
+        retries,
+        reservation,
       });
     }
     return { tasks, drained: reply[1] === 1, nextDue: nextDue < 0 ? null : nextDue };

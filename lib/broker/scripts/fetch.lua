@@ -38,7 +38,8 @@
   Returns { next due ms or -1, drained (1 when no ready task is left: the worker waits for news of
   more before it fetches again; the next due time is given only then), the number of outcomes
   committed, then per outcome its reply (see commitOutcomes), then per task: id, envelope ('' when
-  the task hash is missing), delivery count, retry count, rate-limit reservation ms (0 = none) }.
+  the task hash is missing), and its counts: the delivery count (an integer) when the task has no
+  retries and no rate-limit reservation, else the text '<deliveries> <retries> <reservation ms>' }.
   A task's lease token is '<worker id>:<delivery count>': the worker makes it from these.
 ]]
 local now = tonumber(ARGV[3])
@@ -167,8 +168,8 @@ for i, id in ipairs(ids) do
     leased[#leased + 1] = ARGV[4]
     leased[#leased + 1] = id
     if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, env, 1, 0, 0
-    n = n + 5
+    out[n + 1], out[n + 2], out[n + 3] = id, env, 1
+    n = n + 3
   else
     local f = redis.call('HMGET', key, 'st', 'rt', 'exp', 'rv', 'rsv', 'dlv')
     -- The body lives in the messages hash; 'env' in the task hash is where a hand-written one may be.
@@ -180,8 +181,8 @@ for i, id in ipairs(ids) do
       -- no message body at all: lease it anyway so the worker can dead-letter it
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
-      out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, '', 0, 0, 0
-      n = n + 5
+      out[n + 1], out[n + 2], out[n + 3] = id, '', 0
+      n = n + 3
     elseif f[4] then
       finish(id, key, 'REVOKED', cjson.encode({ name = 'TaskRevokedError', message = f[4] }), env)
     elseif f[3] and tonumber(f[3]) < now then
@@ -198,8 +199,11 @@ for i, id in ipairs(ids) do
         leased[#leased + 1] = ARGV[4]
         leased[#leased + 1] = id
         if watchedNow() then redis.call('PUBLISH', ARGV[2] .. id, 'STARTED') end
-        out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, env, dlv, tonumber(f[2] or '0'), tonumber(f[5] or '0')
-        n = n + 5
+        -- Retries and a rate-limit reservation, when there are any, ride in one text with the count.
+        local counts = dlv
+        if f[2] or f[5] then counts = dlvText .. ' ' .. (f[2] or '0') .. ' ' .. (f[5] or '0') end
+        out[n + 1], out[n + 2], out[n + 3] = id, env, counts
+        n = n + 3
       end
     end
   end
