@@ -36,23 +36,16 @@ export class ResultBackend {
     private readonly where: string,
   ) {}
 
-  /**
-   * A task's hash and its message, read together (one transaction: a worker's commit drops the
-   * message as it writes the hash). A task waiting to run is its message alone (see enqueue.lua).
-   */
+  /** Everything known of a task now, from its hash and, while it has one, its message. */
   async read(queue: string, id: string): Promise<TaskSnapshot> {
-    const k = this.broker.keys(queue);
-    const replies = await guarded(this.where, this.redis.multi().hmget(k.task(id), ...SNAPSHOT_FIELDS).hget(k.messages, id).exec());
-    const [fields, message] = transactionReplies(replies);
-    return decodeSnapshot(id, queue, fields as (string | null)[], message as string | null);
+    const { values, message } = await guarded(this.where, this.broker.readTask(queue, id, SNAPSHOT_FIELDS));
+    return decodeSnapshot(id, queue, values, message);
   }
 
   /** Whether Redis knows the task: it has a hash, or a message (it waits to run). */
   async exists(queue: string, id: string): Promise<boolean> {
-    const k = this.broker.keys(queue);
-    const replies = await guarded(this.where, this.redis.multi().exists(k.task(id)).hexists(k.messages, id).exec());
-    const [hash, message] = transactionReplies(replies);
-    return hash === 1 || message === 1;
+    const { message, hasHash } = await guarded(this.where, this.broker.readTask(queue, id, []));
+    return hasHash || message !== null;
   }
 
   /**
@@ -154,15 +147,6 @@ export class ResultBackend {
       };
     });
   }
-}
-
-/** The replies of a MULTI/EXEC, or the first error among them. */
-function transactionReplies(replies: [Error | null, unknown][] | null): unknown[] {
-  if (!replies) throw new Error('the transaction was discarded');
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
 }
 
 function finalEvent(snapshot: TaskSnapshot, state: TaskState): TaskEvent {

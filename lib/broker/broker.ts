@@ -55,6 +55,13 @@ export interface FetchResult {
   nextDue: number | null;
 }
 
+/** What Redis holds of one task (see Broker.readTask). */
+export interface TaskRecord {
+  values: (string | null)[];
+  message: string | null;
+  hasHash: boolean;
+}
+
 /** What a commit takes from the task's message (its hash has none of it: see enqueue.lua). */
 export interface SentBy {
   /** The sender's reply channel (see ReplyInbox), or ''. */
@@ -148,6 +155,21 @@ export class Broker {
   async lastTick(queue: string, schedule: string): Promise<number | null> {
     const value = await this.redis.get(this.keys(queue).schedule(schedule));
     return value === null ? null : Number(value);
+  }
+
+  /**
+   * A task's hash fields (null where missing), its message (null when none) and whether it has a
+   * hash, read in one step: a task waiting to run is its message alone (see enqueue.lua).
+   */
+  async readTask(queue: string, id: string, fields: readonly string[]): Promise<TaskRecord> {
+    const k = this.keys(queue);
+    const reply = (await scripts.readTask.run(this.redis, [k.task(id), k.messages], [id, ...fields])) as (string | number | null)[];
+    // Lua's false arrives as null.
+    return {
+      values: reply.slice(0, fields.length) as (string | null)[],
+      message: (reply[fields.length] as string | null) ?? null,
+      hasHash: reply[fields.length + 1] === 1,
+    };
   }
 
   /** Loads the Lua scripts into Redis ahead of their first use (see loadScripts). */

@@ -100,4 +100,5 @@ export const scripts = {
   defer: new LuaScript('defer'),
   rateLimit: new LuaScript('rate-limit'),
   scheduleTick: new LuaScript('schedule-tick'),
+  readTask: new LuaScript('read-task'),
 } as const;

@@ -24,8 +24,6 @@ import { RunningTaskContext } from './running-task-context.js';
 import { RetryRequest, type TaskLogger } from './task-context.js';
 import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
 
-/** A run terminated before its message was read commits without them. */
-const NOT_PARSED: SentBy = { reply: '', name: '', createdAt: '' };
 
 /** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
 export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
@@ -62,7 +60,7 @@ export class TaskRun {
   private donePromise: Promise<void> | undefined;
   private abortController: AbortController | undefined;
   /** What the commit takes from the message: the sender's reply channel, name, creation time. */
-  private sent: SentBy = NOT_PARSED;
+  private sent: SentBy | undefined;
 
   constructor(
     readonly task: FetchedTask,
@@ -139,11 +137,7 @@ export class TaskRun {
     } catch (err) {
       return this.settleWith(() => this.deadLetter('malformed', (err as Error).message));
     }
-    this.sent = {
-      reply: ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply) ? envelope.reply : '',
-      name: envelope.task,
-      createdAt: envelope.ct === undefined ? '' : String(envelope.ct),
-    };
+    this.sent = this.sentBy(envelope);
     const handler = this.deps.handlers.get(envelope.task);
     if (!handler) {
       return this.settleWith(() => this.deadLetter('unknown-task', new UnknownTaskError(envelope.task).message));
@@ -248,7 +242,18 @@ export class TaskRun {
 
   private async commit(outcome: Outcome, ignoreResult = false): Promise<void> {
     const { broker, settings } = this.deps;
+    // A run terminated before it read its message (its batch waited a turn) reads it now.
+    this.sent ??= this.sentBy(tryParseEnvelope(this.task.body));
     if (!(await broker.complete(this.task, outcome, settings.resultTtlSec, this.sent, ignoreResult))) this.lostLease();
+  }
+
+  private sentBy(envelope: TaskEnvelope | undefined): SentBy {
+    if (!envelope) return { reply: '', name: '', createdAt: '' };
+    return {
+      reply: ReplyInbox.accepts(this.deps.broker.prefix, envelope.reply) ? envelope.reply : '',
+      name: envelope.task,
+      createdAt: envelope.ct === undefined ? '' : String(envelope.ct),
+    };
   }
 
   private lostLease(): void {
@@ -294,5 +299,13 @@ export class TaskRun {
     this.slotFreed = true;
     this.resolveDone?.();
     this.onSettled();
+  }
+}
+
+function tryParseEnvelope(body: string): TaskEnvelope | undefined {
+  try {
+    return parseEnvelope(body);
+  } catch {
+    return undefined;
   }
 }
