@@ -49,7 +49,7 @@ export class TaskQueueEngine {
     this.subscriber = new EventSubscriber(() => this.connections.events);
     const { commands, where } = this.connections;
     this.watch = new QueueWatch(commands, (queue) => this.broker.keys(queue).watched, where);
-    this.backend = new ResultBackend(commands, this.broker, this.subscriber, this.watch, where);
+    this.backend = new ResultBackend(this.broker, this.subscriber, this.watch, where);
     this.replies = new ReplyInbox(options.prefix, this.subscriber);
     this.producer = new Producer(
       this.broker,

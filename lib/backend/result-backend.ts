@@ -3,7 +3,6 @@
  * per-task pub/sub channel into events. Waiting is push-based: subscribe first, then read,
  * then wait for messages; nothing here polls.
  */
-import type { Redis } from 'ioredis';
 import { ClosedError, type RemoteErrorInfo } from '../common/errors.js';
 import { Observable, type Subscriber } from 'rxjs';
 import { isFinalState, isTaskState, type TaskState } from '../common/task-state.js';
@@ -29,7 +28,6 @@ export class ResultBackend {
   private streamsClosed = false;
 
   constructor(
-    private readonly redis: Redis,
     private readonly broker: Broker,
     private readonly subscriber: EventSubscriber,
     private readonly watch: QueueWatch,

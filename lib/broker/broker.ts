@@ -305,12 +305,7 @@ export class Broker {
    */
   complete(task: FetchedTask, outcome: Outcome, resultTtlSec: number, sent: SentBy, ignoreResult = false): Promise<boolean> {
     const payload = outcome.state === 'SUCCESS' ? outcome.resultJson : outcome.errorJson;
-    const { reply, name, createdAt } = sent;
-    return this.completions.add(
-      task.queue,
-      { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult, reply, task: name, createdAt },
-      resultTtlSec,
-    );
+    return this.completions.add(task.queue, { id: task.id, token: task.token, state: outcome.state, payload, ignoreResult, sent }, resultTtlSec);
   }
 
   async progress(task: FetchedTask, metaJson: string): Promise<boolean> {

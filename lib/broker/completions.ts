@@ -4,6 +4,7 @@
  * takes them by the end of this turn of the event loop, as one complete.lua call per queue.
  */
 import type { Redis } from 'ioredis';
+import type { SentBy } from './broker.js';
 import type { QueueKeys } from './keys.js';
 import { scripts } from './lua-script.js';
 
@@ -13,11 +14,8 @@ export interface Completion {
   state: 'SUCCESS' | 'FAILURE' | 'REVOKED';
   payload: string;
   ignoreResult: boolean;
-  /** The sender's reply channel, or ''. */
-  reply: string;
-  /** From the message: the task's name and when it was sent (epoch ms as text, or ''). */
-  task: string;
-  createdAt: string;
+  /** From the message: the sender's reply channel, the task's name, when it was sent. */
+  sent: SentBy;
 }
 
 interface Waiting {
@@ -37,7 +35,7 @@ export class CompletionBatch {
   /** The script arguments: groups of 8 per outcome. */
   appendArgs(args: (string | number)[]): void {
     for (const { completion: c } of this.waiting) {
-      args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.reply, c.task, c.createdAt);
+      args.push(c.id, c.token, c.state, c.payload, c.ignoreResult ? '1' : '0', c.sent.reply, c.sent.name, c.sent.createdAt);
     }
   }
 

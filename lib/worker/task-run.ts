@@ -24,7 +24,6 @@ import { RunningTaskContext } from './running-task-context.js';
 import { RetryRequest, type TaskLogger } from './task-context.js';
 import type { TaskHandler, TaskHandlerLookup } from './task-handler.js';
 
-
 /** Why a message was dead-lettered ('max-deliveries' is decided in fetch.lua). */
 export type DeadLetterReason = 'message-missing' | 'malformed' | 'unknown-task' | 'retries-exhausted' | 'max-deliveries';
 

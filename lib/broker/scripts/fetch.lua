@@ -157,6 +157,9 @@ local bodies = callInSlices('HMGET', KEYS[8], ids)
 -- The first delivery's lease token, made once for the whole batch (see below).
 local firstToken = ARGV[6] .. ':1'
 
+-- Both paths below mark a task STARTED in the same few lines, inline: a shared Lua function for
+-- them cost Redis 1.4% more instructions per task (bench/redis-instructions.mjs).
+
 local n = #out
 for i, id in ipairs(ids) do
   local key = prefix .. id

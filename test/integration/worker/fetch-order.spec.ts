@@ -75,6 +75,9 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const raw = rawRedis();
+    // Ready first: ioredis fails a MONITOR connection that sees a command (this client's own
+    // ready-check INFO) before it has switched to monitoring (taskforcesh/bullmq#2505).
+    await raw.ping();
     const monitor = await raw.monitor();
     let carried = 0;
     let alone = 0;
@@ -116,6 +119,9 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     await expect((await client.send('order.echo', [0])).result({ timeout: 5_000 })).resolves.toBe(0);
 
     const raw = rawRedis();
+    // Ready first: ioredis fails a MONITOR connection that sees a command (this client's own
+    // ready-check INFO) before it has switched to monitoring (taskforcesh/bullmq#2505).
+    await raw.ping();
     const monitor = await raw.monitor();
     const fetches: string[] = [];
     try {
