@@ -24,13 +24,13 @@ async function waitingIds(app: TestingModule, queue: string): Promise<string[]> 
   }
 }
 
-describe('single sends of one turn go to Redis together', () => {
-  let app: TestingModule | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+let app: TestingModule | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
 
+describe('single sends of one turn go to Redis together', () => {
   it('keeps the order of the calls, per queue, across batches and queues', async () => {
     app = await bootApp([Tasks]);
     const client = app.get(TaskClient);
@@ -67,5 +67,31 @@ describe('single sends of one turn go to Redis together', () => {
     ]);
     expect([first?.enqueued, second?.enqueued]).toEqual([true, false]);
     expect(await waitingIds(app, 'default')).toEqual(['same-id']);
+  });
+});
+
+describe('a large sendMany goes out in slices', () => {
+  it('keeps the order per queue and tells, task by task, which ones were new', async () => {
+    app = await bootApp([Tasks]);
+    const engine = app.get(TaskQueueEngine);
+    await engine.producer.send('echo', [0], { taskId: 'existing-id' });
+    // 1,100 tasks: five slices of the default queue's 1,000 and the other queue's 100 interleaved;
+    // two of them repeat an id, in a later slice than the first use.
+    const requests = Array.from({ length: 1_100 }, (_, i) => ({
+      task: 'echo',
+      args: [i],
+      options: {
+        queue: i % 11 === 0 ? 'other' : 'default',
+        ...(i === 700 ? { taskId: 'existing-id' } : {}),
+        ...(i === 3 || i === 950 ? { taskId: 'twice-id' } : {}),
+      },
+    }));
+    const sent = await engine.producer.sendMany(requests);
+    expect(sent).toHaveLength(1_100);
+    expect(sent.filter((s) => !s.enqueued).map((s) => sent.indexOf(s))).toEqual([700, 950]);
+    const idsOf = (queue: string) =>
+      sent.filter((s, i) => s.queue === queue && s.enqueued && i !== 700).map((s) => s.id);
+    expect(await waitingIds(app, 'default')).toEqual(['existing-id', ...idsOf('default')]);
+    expect(await waitingIds(app, 'other')).toEqual(idsOf('other'));
   });
 });
