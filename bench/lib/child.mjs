@@ -95,6 +95,8 @@ const roles = {
   async worker(adapter, s) {
     const wire = s.wire ? installWireCounter(s.port) : undefined;
     await adapter.preload();
+    // The library and what it needs (Nest, for ours) loaded, nothing connected yet.
+    const loadedRssKb = vmHwmKb();
     const seen = new Uint8Array(s.n);
     let count = 0;
     let outOfRange = 0;
@@ -120,7 +122,7 @@ const roles = {
     const profiler = s.profileFile ? await startProfiler() : undefined;
     const startedAt = now();
     const worker = await adapter.startWorker({ ...s, onTask });
-    send({ type: 'started', at: now(), bootMs: now() - startedAt, rssKb: vmHwmKb() });
+    send({ type: 'started', at: now(), bootMs: now() - startedAt, rssKb: vmHwmKb(), loadedRssKb });
     // Report progress; the CPU figure ends at the last tick that saw new work.
     let reported = 0;
     const tick = setInterval(() => {

@@ -133,6 +133,7 @@ export async function measureProcessing(ctx, lib, { workers, concurrency, keep =
       redisCpuUs: ((cpu1 - cpu0) * 1e6) / n,
       peakRssMb: Math.max(...results.map((r) => r.peakRssKb)) / 1024,
       startRssMb: Math.max(...started.map((s) => s.rssKb)) / 1024,
+      loadedRssMb: Math.max(...started.map((s) => s.loadedRssKb)) / 1024,
       redisMemMb: (mem1 - mem0) / 2 ** 20,
       commandsPerTask: sum(Object.values(calls)) / n,
       commandsByName: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v / n])),

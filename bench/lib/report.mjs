@@ -17,6 +17,7 @@ export const FIGURES = [
   { key: 'latency.p99', label: 'latency send→completion seen, p99', unit: 'ms', better: 'lower', digits: 3 },
   { key: 'proc1x100.peakRssMb', label: 'worker peak RSS (VmHWM), 1 × 100', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'proc1x100.startRssMb', label: 'worker peak RSS once started, before any task', unit: 'MB', better: 'lower', digits: 1 },
+  { key: 'proc1x100.loadedRssMb', label: 'worker peak RSS with its modules loaded, before it connects', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'semi1x100.peakRssMb', label: 'worker peak RSS (VmHWM), 1 × 100, node --max-semi-space-size=2 ²', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'semi1x100.rate', label: 'processing, 1 × 100, node --max-semi-space-size=2 ²', unit: 'tasks/s', better: 'higher' },
   { key: 'proc1x100.redisMemMb', label: 'Redis used_memory after N tasks, results kept', unit: 'MB', better: 'lower', digits: 2 },
