@@ -13,7 +13,6 @@
  * reach a waiter through the task's own events (see TaskHandle.result).
  */
 import { randomBytes } from 'node:crypto';
-import { Observable } from 'rxjs';
 import type { EventSubscriber } from './event-subscriber.js';
 import { parseEventMessage, type TaskEvent } from './result-backend.js';
 
@@ -81,27 +80,26 @@ export class ReplyInbox {
     );
   }
 
-  /** The final event of a task sent with this inbox's address: at once if it came already. */
-  final(id: string): Observable<TaskEvent> {
-    return new Observable<TaskEvent>((subscriber) => {
-      const early = this.take(id);
-      if (early) {
-        subscriber.next(early);
-        subscriber.complete();
-        return;
-      }
-      const waiter = (event: TaskEvent) => {
-        subscriber.next(event);
-        subscriber.complete();
-      };
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      set.add(waiter);
-      return () => {
-        set.delete(waiter);
-        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
-      };
-    });
+  /**
+   * Calls `onFinal` with the final event of a task sent with this inbox's address: at once if it
+   * came already. Returns what stops the wait.
+   */
+  wait(id: string, onFinal: (event: TaskEvent) => void): () => void {
+    const early = this.take(id);
+    if (early) {
+      onFinal(early);
+      return () => undefined;
+    }
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    const waiters = set;
+    // Its own function: the same callback may wait twice.
+    const waiter = (event: TaskEvent): void => onFinal(event);
+    waiters.add(waiter);
+    return () => {
+      waiters.delete(waiter);
+      if (waiters.size === 0 && this.waiters.get(id) === waiters) this.waiters.delete(id);
+    };
   }
 
   close(): void {

@@ -5,15 +5,15 @@
  */
 import {
   defer,
+  EmptyError,
   filter,
   firstValueFrom,
   from,
-  merge,
   Observable,
+  type Subscription,
   switchMap,
   tap,
   timeout as rxTimeout,
-  timer,
   TimeoutError,
 } from 'rxjs';
 import { TaskFailedError, TaskRevokedError, TaskTimeoutError } from '../common/errors.js';
@@ -109,31 +109,82 @@ export class TaskHandle<R = unknown> {
 
   /** The task's return value; rejects with TaskFailedError, TaskRevokedError or TaskTimeoutError. */
   async result(options: ResultOptions = {}): Promise<R> {
-    let last: TaskState = 'PENDING';
-    const followed = this.events$.pipe(
-      tap((e) => (last = e.state)),
-      filter((e) => isFinalState(e.state)),
-    );
     // Opens the inbox on the first wait: sends from then on are replied to.
     this.replies?.use();
-    let events = followed;
-    const replies = this.repliedSince !== undefined ? this.replies : undefined;
-    if (replies) {
-      const replyOnly = Math.max((this.repliedSince as number) + REPLY_ONLY_MS - Date.now(), 0);
-      events = merge(replies.final(this.id), timer(replyOnly).pipe(switchMap(() => followed)));
-    }
-    if (options.timeout !== undefined) events = events.pipe(rxTimeout({ first: options.timeout }));
-    let final: TaskEvent;
-    try {
-      final = await firstValueFrom(events);
-    } catch (err) {
-      if (!(err instanceof TimeoutError)) throw err;
-      // Timed out while waiting on the reply alone: no state was seen yet, so read it once.
-      if (replies && last === 'PENDING') last = await this.state().catch(() => last);
-      throw new TaskTimeoutError(this.id, options.timeout ?? 0, last);
-    }
+    const final =
+      this.repliedSince !== undefined && this.replies
+        ? await this.finalByReply(this.replies, this.repliedSince, options.timeout)
+        : await this.finalByEvents(options.timeout);
     if (final.state === 'SUCCESS') return final.result as R;
     if (final.state === 'REVOKED') throw new TaskRevokedError(this.id, final.error?.message ?? 'revoked');
     throw new TaskFailedError(this.id, final.error ?? { name: 'Error', message: 'unknown failure' });
+  }
+
+  /** The first final event of the task's own events. */
+  private async finalByEvents(timeoutMs: number | undefined): Promise<TaskEvent> {
+    let last: TaskState = 'PENDING';
+    let events = this.events$.pipe(
+      tap((e) => (last = e.state)),
+      filter((e) => isFinalState(e.state)),
+    );
+    if (timeoutMs !== undefined) events = events.pipe(rxTimeout({ first: timeoutMs }));
+    try {
+      return await firstValueFrom(events);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      throw new TaskTimeoutError(this.id, timeoutMs ?? 0, last);
+    }
+  }
+
+  /**
+   * The outcome from the reply inbox, for a task sent with its address: most waits end here,
+   * with two timers and no observable (what a caller of send() then result() pays on every
+   * task). After REPLY_ONLY_MS the task's own events are followed too (see REPLY_ONLY_MS).
+   */
+  private finalByReply(replies: ReplyInbox, repliedSince: number, timeoutMs: number | undefined): Promise<TaskEvent> {
+    return new Promise<TaskEvent>((resolve, reject) => {
+      let last: TaskState = 'PENDING';
+      let followed: Subscription | undefined;
+      let stopReply: (() => void) | undefined;
+      let followTimer: NodeJS.Timeout | undefined;
+      let timeoutTimer: NodeJS.Timeout | undefined;
+      let done = false;
+      const end = (): boolean => {
+        if (done) return false;
+        done = true;
+        stopReply?.();
+        clearTimeout(followTimer);
+        clearTimeout(timeoutTimer);
+        followed?.unsubscribe();
+        return true;
+      };
+      const settle = (event: TaskEvent): void => {
+        if (end()) resolve(event);
+      };
+      // Settles at once when the reply came before this wait.
+      stopReply = replies.wait(this.id, settle);
+      if (done) return;
+      followTimer = setTimeout(() => {
+        followed = this.events$.subscribe({
+          next: (e) => {
+            last = e.state;
+            if (isFinalState(e.state)) settle(e);
+          },
+          error: (err: unknown) => {
+            if (end()) reject(err);
+          },
+          complete: () => {
+            if (end()) reject(new EmptyError());
+          },
+        });
+      }, Math.max(repliedSince + REPLY_ONLY_MS - Date.now(), 0));
+      if (timeoutMs === undefined) return;
+      timeoutTimer = setTimeout(() => {
+        if (!end()) return;
+        // Timed out with no state seen yet (waiting on the reply alone): read it once.
+        const seen = last === 'PENDING' ? this.state().catch(() => last) : Promise.resolve(last);
+        void seen.then((state) => reject(new TaskTimeoutError(this.id, timeoutMs, state)));
+      }, timeoutMs);
+    });
   }
 }

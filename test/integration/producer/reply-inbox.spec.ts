@@ -108,6 +108,18 @@ describe('result() through the sender\'s reply inbox', () => {
     expect(listen).not.toHaveBeenCalled();
   });
 
+  it('a wait answered by the reply stops there: the task\'s own events are not followed later', async () => {
+    const { client, engine, firstResult, startWorker } = await apps();
+    await startWorker();
+    await firstResult;
+    const listen = jest.spyOn(engine.subscriber, 'listen');
+    const handle = await client.send('MathTasks.add', [1, 2]);
+    await expect(handle.result({ timeout: 5_000 })).resolves.toBe(3);
+    // Past the time after which an unanswered wait would follow them too (REPLY_ONLY_MS).
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(listen).not.toHaveBeenCalled();
+  });
+
   it('a wait that times out on the reply alone still says the state the task is in', async () => {
     const { client, firstResult, startWorker } = await apps();
     await startWorker();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { firstValueFrom } from 'rxjs';
 import { ReplyInbox } from '../../../lib/backend/reply-inbox.js';
 import type { EventSubscriber } from '../../../lib/backend/event-subscriber.js';
+import type { TaskEvent } from '../../../lib/backend/result-backend.js';
 
 /** A subscriber that delivers what the test says, on the one channel the inbox listens to. */
 function channelStub() {
@@ -21,6 +21,9 @@ function channelStub() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** The event wait() hands over (at once or later). */
+const waitFor = (inbox: ReplyInbox, id: string) => new Promise<TaskEvent>((resolve) => inbox.wait(id, resolve));
+
 describe('ReplyInbox', () => {
   it('has no address until a result() uses it and the subscription is confirmed', async () => {
     const { subscriber, state } = channelStub();
@@ -39,19 +42,39 @@ describe('ReplyInbox', () => {
     const inbox = new ReplyInbox('tq', subscriber, { maxKept: 2, maxKeptBytes: 1_000 });
     inbox.use();
     await tick();
-    const waited = firstValueFrom(inbox.final('a'));
+    const waited = waitFor(inbox, 'a');
     state.deliver?.('a\nSUCCESS\n1');
     await expect(waited).resolves.toEqual({ id: 'a', state: 'SUCCESS', result: 1 });
 
     state.deliver?.('b\nSUCCESS\n2');
     state.deliver?.('c\nFAILURE\n{"name":"E","message":"m"}');
     state.deliver?.('d\nSUCCESS\n4'); // over the count: b goes
-    await expect(firstValueFrom(inbox.final('c'))).resolves.toMatchObject({ state: 'FAILURE', error: { name: 'E' } });
+    await expect(waitFor(inbox, 'c')).resolves.toMatchObject({ state: 'FAILURE', error: { name: 'E' } });
     state.deliver?.(`e\nSUCCESS\n"${'x'.repeat(990)}"`); // over the bytes: d goes
-    const late = firstValueFrom(inbox.final('b'));
+    const late = waitFor(inbox, 'b');
     state.deliver?.('b\nSUCCESS\n22'); // b was dropped: only a new reply answers
     await expect(late).resolves.toMatchObject({ result: 22 });
     expect(inbox.address).toBe(inbox.channel);
+  });
+
+  it('stops a wait when told: a later reply is kept for the next waiter instead', async () => {
+    const { subscriber, state } = channelStub();
+    const inbox = new ReplyInbox('tq', subscriber);
+    inbox.use();
+    await tick();
+    const seen: TaskEvent[] = [];
+    const stop = inbox.wait('a', (e) => seen.push(e));
+    const second = waitFor(inbox, 'a');
+    stop();
+    state.deliver?.('a\nSUCCESS\n1');
+    await expect(second).resolves.toMatchObject({ result: 1 });
+    expect(seen).toEqual([]);
+    stop(); // twice is harmless
+    const stopB = inbox.wait('b', (e) => seen.push(e));
+    stopB();
+    state.deliver?.('b\nSUCCESS\n2');
+    await expect(waitFor(inbox, 'b')).resolves.toMatchObject({ result: 2 });
+    expect(seen).toEqual([]);
   });
 
   it('closes when a reply comes after a long time without result()', async () => {
