@@ -4,7 +4,8 @@
 // How many instructions Redis runs per task on nestjs-taskqueue's hot path, counted by valgrind
 // (callgrind) on a private redis-server: to enqueue (batches of 64, as single sends are sent),
 // and to fetch and commit (batches of 50, each fetch carrying the previous batch's outcomes, as
-// a busy worker does), with results kept and dropped. Not timed, and not part of `npm run bench`:
+// a busy worker does), with results kept and dropped; and one task at a time, as on an idle
+// worker (send, wake-up, fetch of one, commit alone: the Redis side of the latency figure). Not timed, and not part of `npm run bench`:
 // a count does not move with the machine's load, so it shows a change to a Lua script that the
 // timed figures would hide in their noise (the same build counts the same within a fraction of a
 // percent). It drives the library's Broker directly: no worker process, no Nest.
@@ -88,7 +89,23 @@ try {
     await Promise.all(commits);
     const processing = instructionsSinceLast();
     if (done !== n) throw new Error(`${done} tasks fetched, expected ${n}`);
-    results.push({ keep, enqueue: enqueue / n, processing: processing / n });
+    // One task at a time, as on an idle worker (the latency path): a send, the wake-up it
+    // pushes taken by the worker's BLPOP, a fetch of one, its commit alone.
+    const single = Math.min(n, 1_000);
+    const wake = broker.keys('bench').wake;
+    await redis.del(wake);
+    instructionsSinceLast();
+    for (let i = 0; i < single; i++) {
+      const id = randomBytes(16).toString('base64url');
+      const body = JSON.stringify({ v: 1, id, task, args: [makePayload(i)], queue: 'bench', attempt: 1, ct, headers: {} });
+      await broker.enqueue('bench', [{ id, body, due: 0, task, newId: true }]);
+      if (!(await redis.blpop(wake, 1))) throw new Error('no wake-up marker after a send');
+      const { tasks } = await broker.fetch('bench', 1, lease, false);
+      if (tasks.length !== 1) throw new Error(`a fetch of one gave ${tasks.length} tasks`);
+      await broker.complete(tasks[0], { state: 'SUCCESS', resultJson: 'null' }, 86_400, sent, !keep);
+    }
+    const oneByOne = instructionsSinceLast();
+    results.push({ keep, enqueue: enqueue / n, processing: processing / n, oneByOne: oneByOne / single });
   }
 } finally {
   admin.disconnect();
@@ -100,7 +117,8 @@ try {
 process.stdout.write(`Redis instructions per task (callgrind), ${n.toLocaleString('en-US')} tasks, ${built.label}:\n`);
 for (const r of results) {
   process.stdout.write(
-    `  results ${r.keep ? 'kept   ' : 'dropped'}: enqueue ${(r.enqueue / 1000).toFixed(1)}k, fetch + commit ${(r.processing / 1000).toFixed(1)}k\n`,
+    `  results ${r.keep ? 'kept   ' : 'dropped'}: enqueue ${(r.enqueue / 1000).toFixed(1)}k, fetch + commit ${(r.processing / 1000).toFixed(1)}k; ` +
+      `one at a time (send, wake-up, fetch, commit) ${(r.oneByOne / 1000).toFixed(1)}k\n`,
   );
 }
 
