@@ -5,10 +5,10 @@
 // (callgrind) on a private redis-server: to enqueue (batches of 64, as single sends are sent),
 // and to fetch and commit (batches of 50, each fetch carrying the previous batch's outcomes, as
 // a busy worker does), with results kept and dropped; and one task at a time, as on an idle
-// worker (send, wake-up, fetch of one, commit alone: the Redis side of the latency figure). Not timed, and not part of `npm run bench`:
-// a count does not move with the machine's load, so it shows a change to a Lua script that the
-// timed figures would hide in their noise (the same build counts the same within a fraction of a
-// percent). It drives the library's Broker directly: no worker process, no Nest.
+// worker (send, wake-up, fetch of one, commit alone: the Redis side of the latency figure). Not
+// timed, and not part of `npm run bench`: a count does not move with the machine's load, so it
+// shows a change to a Lua script that the timed figures would hide in their noise (the same build
+// counts the same within a fraction of a percent). It drives the library's Broker directly: no worker process, no Nest.
 // Needs valgrind and redis-server on PATH (Debian: apt-get install valgrind redis-server).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
