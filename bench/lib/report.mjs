@@ -102,14 +102,29 @@ export function evaluateTargets(results) {
       t.op === '>='
         ? `${((ratio / t.goal) * 100).toFixed(0)}% of the goal`
         : `${ratio <= t.goal ? 'under' : 'over'} the goal by ${Math.abs((ratio / t.goal - 1) * 100).toFixed(0)}%`;
-    return { ...t, ratio, status: pass ? 'PASS' : 'MISS', note };
+    return { ...t, ratio, status: pass ? 'PASS' : 'MISS', note, perRun: perRunRatios(results, t) };
   });
 }
 
+/** The same ratio within each run (the run's measurement of ours against the run's of theirs): how much it moves. */
+function perRunRatios(results, t) {
+  const [group, metric] = t.key.split('.');
+  const ours = results.ours?.[group] ?? [];
+  const theirs = results[t.vs]?.[group] ?? [];
+  const ratios = [];
+  for (let i = 0; i < Math.min(ours.length, theirs.length); i++) {
+    const a = ours[i]?.[metric];
+    const b = theirs[i]?.[metric];
+    if (a > 0 && b > 0) ratios.push(a / b);
+  }
+  return ratios;
+}
+
 export function targetsTable(evaluated) {
-  const rows = [['target', 'measured ours/theirs', 'result', 'distance'], ['---', '---', '---', '---']];
+  const rows = [['target', 'measured ours/theirs', 'result', 'distance', 'ours/theirs in each run'], ['---', '---', '---', '---', '---']];
   for (const t of evaluated) {
-    rows.push([t.text, t.ratio === null ? '—' : `${t.ratio.toFixed(2)}×`, t.status, t.note]);
+    const each = t.perRun?.length ? t.perRun.map((r) => `${r.toFixed(2)}×`).join(', ') : '—';
+    rows.push([t.text, t.ratio === null ? '—' : `${t.ratio.toFixed(2)}×`, t.status, t.note, each]);
   }
   return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
