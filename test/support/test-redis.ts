@@ -1,6 +1,7 @@
 // What integration tests share: the Redis URL the global setup started, and key prefixes that
 // keep each test's data apart (no test ever flushes a Redis).
 import { randomBytes } from 'node:crypto';
+import { afterEach } from '@jest/globals';
 import { Redis } from 'ioredis';
 
 export function testRedisUrl(): string {
@@ -15,6 +16,22 @@ export function uniquePrefix(label = 't'): string {
 
 export function rawRedis(): Redis {
   return new Redis(testRedisUrl());
+}
+
+/**
+ * For a describe block: a function that opens raw clients, each disconnected after the test that
+ * opened it.
+ */
+export function rawRedisForEachTest(): () => Redis {
+  const clients: Redis[] = [];
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.disconnect();
+  });
+  return () => {
+    const client = rawRedis();
+    clients.push(client);
+    return client;
+  };
 }
 
 /**

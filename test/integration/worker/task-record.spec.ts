@@ -8,7 +8,7 @@ import { firstValueFrom } from 'rxjs';
 import { Task, TaskClient, TaskFailedError, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { bootApp } from '../../support/nest-app.js';
-import { eventually, rawRedis } from '../../support/test-redis.js';
+import { eventually, rawRedisForEachTest } from '../../support/test-redis.js';
 
 @Injectable()
 class RecordTasks {
@@ -34,18 +34,11 @@ class RecordTasks {
 
 describe('task record: hash and message through a task life', () => {
   let app: TestingModule | undefined;
-  const raws: ReturnType<typeof rawRedis>[] = [];
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    for (const r of raws.splice(0)) r.disconnect();
   });
-
-  function raw() {
-    const r = rawRedis();
-    raws.push(r);
-    return r;
-  }
+  const raw = rawRedisForEachTest();
 
   it('a plain task waits as its message alone, and its snapshot still names it and its sending time', async () => {
     app = await bootApp([RecordTasks]);

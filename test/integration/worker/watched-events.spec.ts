@@ -6,7 +6,7 @@ import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
 import { QueueWatch } from '../../../lib/backend/queue-watch.js';
 import { bootApp } from '../../support/nest-app.js';
-import { eventually, rawRedis, uniquePrefix } from '../../support/test-redis.js';
+import { eventually, rawRedisForEachTest, uniquePrefix } from '../../support/test-redis.js';
 
 @Injectable()
 class EchoTasks {
@@ -20,18 +20,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('task events: published while someone watches the queue', () => {
   let app: TestingModule | undefined;
-  const clients: ReturnType<typeof rawRedis>[] = [];
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    for (const c of clients.splice(0)) c.disconnect();
   });
-
-  function raw() {
-    const client = rawRedis();
-    clients.push(client);
-    return client;
-  }
+  const raw = rawRedisForEachTest();
 
   it('publishes no STARTED or outcome event of a task in a queue nobody watches', async () => {
     app = await bootApp([EchoTasks], { worker: { concurrency: 4 } });
