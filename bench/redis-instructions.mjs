@@ -5,7 +5,9 @@
 // (callgrind) on a private redis-server: to enqueue (batches of 64, as single sends are sent),
 // and to fetch and commit (batches of 50, each fetch carrying the previous batch's outcomes, as
 // a busy worker does), with results kept and dropped; and one task at a time, as on an idle
-// worker (send, wake-up, fetch of one, commit alone: the Redis side of the latency figure). Not
+// worker: woken (send, wake-up, fetch of one, commit alone: a worker of several queues) and
+// handed over (send that hands the task to the idle worker, its BLPOP, commit alone that
+// registers it idle again: a worker of one queue, the Redis side of the latency figure). Not
 // timed, and not part of `npm run bench`: a count does not move with the machine's load, so it
 // shows a change to a Lua script that the timed figures would hide in their noise (the same build
 // counts the same within a fraction of a percent). It drives the library's Broker directly: no worker process, no Nest.
@@ -105,7 +107,29 @@ try {
       await broker.complete(tasks[0], { state: 'SUCCESS', resultJson: 'null' }, 86_400, sent, !keep);
     }
     const oneByOne = instructionsSinceLast();
-    results.push({ keep, enqueue: enqueue / n, processing: processing / n, oneByOne: oneByOne / single });
+    // The same, as on an idle worker of one queue: its send hands the task over (see enqueue.lua),
+    // the worker's BLPOP takes it from its hand-off list, and its commit goes alone and registers
+    // it idle again (no fetch). Builds without hand-offs have no handBack.
+    let handedOver = null;
+    if (typeof broker.handBack === 'function') {
+      const idleLease = { ...lease, idleMs: 60_000 };
+      const handOffKey = broker.keys('bench').handOff(lease.workerId);
+      await broker.fetch('bench', 1, idleLease, false);
+      instructionsSinceLast();
+      for (let i = 0; i < single; i++) {
+        const id = randomBytes(16).toString('base64url');
+        const body = JSON.stringify({ v: 1, id, task, args: [makePayload(i)], queue: 'bench', attempt: 1, ct, headers: {} });
+        await broker.enqueue('bench', [{ id, body, due: 0, task, newId: true }]);
+        const popped = await redis.blpop(handOffKey, 1);
+        if (!popped || !popped[1].startsWith(`${id}\n`)) throw new Error('the send was not handed to the idle worker');
+        const done = broker.complete({ queue: 'bench', id, body, token: `${lease.workerId}:1`, delivery: 1, retries: 0, reservation: 0 },
+          { state: 'SUCCESS', resultJson: 'null' }, 86_400, sent, !keep);
+        broker.flushCompletions({ queue: 'bench', workerId: lease.workerId, leaseMs: lease.leaseMs, idleMs: 60_000 });
+        if (!(await done)) throw new Error('the commit of a hand-off failed');
+      }
+      handedOver = instructionsSinceLast() / single;
+    }
+    results.push({ keep, enqueue: enqueue / n, processing: processing / n, oneByOne: oneByOne / single, handedOver });
   }
 } finally {
   admin.disconnect();
@@ -118,7 +142,9 @@ process.stdout.write(`Redis instructions per task (callgrind), ${n.toLocaleStrin
 for (const r of results) {
   process.stdout.write(
     `  results ${r.keep ? 'kept   ' : 'dropped'}: enqueue ${(r.enqueue / 1000).toFixed(1)}k, fetch + commit ${(r.processing / 1000).toFixed(1)}k; ` +
-      `one at a time (send, wake-up, fetch, commit) ${(r.oneByOne / 1000).toFixed(1)}k\n`,
+      `one at a time (send, wake-up, fetch, commit) ${(r.oneByOne / 1000).toFixed(1)}k` +
+      (r.handedOver === null ? '' : `; handed over (send, hand-off, commit) ${(r.handedOver / 1000).toFixed(1)}k`) +
+      '\n',
   );
 }
 

@@ -37,6 +37,8 @@ export interface FetchedTask {
   retries: number;
   /** A rate-limit start slot held from an earlier deferral (epoch ms), or 0. */
   reservation: number;
+  /** When it was handed to this worker by its enqueue (epoch ms), for a task not fetched. */
+  handedAt?: number;
 }
 
 export interface LeaseTerms {
@@ -45,6 +47,11 @@ export interface LeaseTerms {
   /** A message handed out more often than this is dead-lettered. */
   maxDeliveries: number;
   resultTtlSec: number;
+  /**
+   * For a worker that takes hand-offs (tasks given to it by their enqueue while it waits idle):
+   * how long its registration as idle holds after a fetch that leaves it waiting. Left out: none.
+   */
+  idleMs?: number;
 }
 
 export interface FetchResult {
@@ -205,7 +212,7 @@ export class Broker {
   /** Returns, per item, whether it was enqueued (false: a task with that id already exists). */
   async enqueue(queue: string, items: readonly EnqueueItem[], now = Date.now()): Promise<boolean[]> {
     const k = this.keys(queue);
-    const args: (string | number)[] = [k.taskPrefix, now];
+    const args: (string | number)[] = [k.taskPrefix, now, k.eventPrefix];
     for (const item of items) {
       const expires = item.expires ?? 0;
       const priority = item.priority ?? 0;
@@ -213,7 +220,11 @@ export class Broker {
       if (item.newId === true && item.due <= now && expires === 0 && priority === 0) args.push(item.id, item.body, '0');
       else args.push(item.id, item.body, '1', item.due, expires, priority, item.newId ? '1' : '0');
     }
-    const reply = (await scripts.enqueue.run(this.redis, [k.wait, k.delayed, k.wake, k.messages], args)) as number[];
+    const reply = (await scripts.enqueue.run(
+      this.redis,
+      [k.wait, k.delayed, k.wake, k.messages, k.idle, k.active, k.paused, k.watched],
+      args,
+    )) as number[];
     return reply.map((n) => n === 1);
   }
 
@@ -235,6 +246,7 @@ export class Broker {
       queue,
       lease.resultTtlSec,
       sweep ? '1' : '0',
+      lease.idleMs === undefined ? '0' : now + lease.idleMs,
     ];
     const outcomes = this.completions.take(queue, lease.resultTtlSec);
     outcomes?.appendArgs(args);
@@ -242,7 +254,7 @@ export class Broker {
     try {
       reply = (await scripts.fetch.run(
         this.redis,
-        [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages, k.watched],
+        [k.wait, k.active, k.delayed, k.wake, k.dead, k.deadIndex, k.paused, k.messages, k.watched, k.idle],
         args,
       )) as (string | number)[];
     } catch (err) {
@@ -292,9 +304,14 @@ export class Broker {
     return Number(reply) >= 0;
   }
 
-  /** Sends the outcomes waiting for a fetch to carry them now: the worker is about to wait instead. */
-  flushCompletions(): void {
-    this.completions.flushNow();
+  /**
+   * Sends the outcomes waiting for a fetch to carry them now: the worker is about to wait instead.
+   * A worker that takes hand-offs registers as idle with that commit (`idle`: its queue and terms).
+   */
+  flushCompletions(idle?: { queue: string; workerId: string; leaseMs: number; idleMs: number }): void {
+    this.completions.flushNow(
+      idle && { queue: idle.queue, member: `${idle.leaseMs} ${idle.workerId}`, until: Date.now() + idle.idleMs },
+    );
   }
 
   /**
@@ -336,10 +353,45 @@ export class Broker {
 
   /**
    * Blocks on the given client until one of the queues signals new work or the timeout passes.
-   * The client must be a dedicated connection: a blocking command holds it.
+   * The client must be a dedicated connection: a blocking command holds it. A worker that takes
+   * hand-offs (`handOffTo`: its id; one queue) also waits on its hand-off list, and gets the task
+   * handed to it, leased to it by the enqueue (see enqueue.lua).
    */
-  async waitForWork(blocking: Redis, queues: readonly string[], timeoutMs: number): Promise<void> {
+  async waitForWork(blocking: Redis, queues: readonly string[], timeoutMs: number, handOffTo?: string): Promise<FetchedTask | undefined> {
     const wakeKeys = queues.map((q) => this.keys(q).wake);
-    await blocking.blpop(...wakeKeys, Math.max(timeoutMs, 1) / 1000);
+    const queue = queues[0];
+    const handOffKey = handOffTo !== undefined && queue !== undefined ? this.keys(queue).handOff(handOffTo) : undefined;
+    const keys = handOffKey === undefined ? wakeKeys : [handOffKey, ...wakeKeys];
+    const popped = await blocking.blpop(...keys, Math.max(timeoutMs, 1) / 1000);
+    if (!popped || popped[0] !== handOffKey || queue === undefined) return undefined;
+    // '<id>\n<sent ms>\n<message>' (see enqueue.lua).
+    const entry = popped[1];
+    const idEnd = entry.indexOf('\n');
+    const timeEnd = entry.indexOf('\n', idEnd + 1);
+    return {
+      queue,
+      id: entry.slice(0, idEnd),
+      body: entry.slice(timeEnd + 1),
+      token: `${handOffTo}:1`,
+      delivery: 1,
+      retries: 0,
+      reservation: 0,
+      handedAt: Number(entry.slice(idEnd + 1, timeEnd)),
+    };
+  }
+
+  /**
+   * Gives tasks handed to this worker back to their queue (see hand-back.lua): the ones given (its
+   * hand-off came too late to trust) and whatever waits in its hand-off list. With `unregister`,
+   * the worker's registration as idle goes too (it stops). Returns how many went back.
+   */
+  async handBack(queue: string, workerId: string, leaseMs: number, ids: readonly string[], unregister: boolean): Promise<number> {
+    const k = this.keys(queue);
+    const reply = await scripts.handBack.run(
+      this.redis,
+      [k.idle, k.active, k.wait, k.wake],
+      [unregister ? `${leaseMs} ${workerId}` : '', workerId, k.taskPrefix, k.eventPrefix, ...ids],
+    );
+    return Number(reply);
   }
 }

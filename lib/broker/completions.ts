@@ -8,6 +8,15 @@ import type { SentBy } from './broker.js';
 import type { QueueKeys } from './keys.js';
 import { scripts } from './lua-script.js';
 
+/** A worker about to wait for work, registering as idle with its last commit (see complete.lua). */
+export interface IdleRegistration {
+  queue: string;
+  /** '<lease ms> <worker id>' */
+  member: string;
+  /** Epoch ms. */
+  until: number;
+}
+
 export interface Completion {
   id: string;
   token: string;
@@ -94,24 +103,31 @@ export class Completions {
     return new CompletionBatch(batch.waiting);
   }
 
-  /** Sends what is waiting now, for a worker that will not fetch again soon (it waits for work). */
-  flushNow(): void {
-    if (this.pending.size > 0) this.flush();
+  /**
+   * Sends what is waiting now, for a worker that will not fetch again soon (it waits for work);
+   * with `idle`, the commit of that queue also registers the worker as idle.
+   */
+  flushNow(idle?: IdleRegistration): void {
+    if (this.pending.size > 0) this.flush(idle);
   }
 
-  private readonly flush = (): void => {
+  private readonly flush = (idle?: IdleRegistration): void => {
     this.scheduled = false;
     const batches = [...this.pending.values()];
     this.pending.clear();
-    for (const { queue, ttlSec, waiting } of batches) void this.send(queue, ttlSec, new CompletionBatch(waiting));
+    for (const { queue, ttlSec, waiting } of batches) {
+      void this.send(queue, ttlSec, new CompletionBatch(waiting), idle?.queue === queue ? idle : undefined);
+    }
   };
 
-  private async send(queue: string, ttlSec: number, batch: CompletionBatch): Promise<void> {
+  private async send(queue: string, ttlSec: number, batch: CompletionBatch, idle?: IdleRegistration): Promise<void> {
     const k = this.keysOf(queue);
-    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec];
+    const now = Date.now();
+    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, now, ttlSec, idle ? idle.until : '0', idle ? idle.member : ''];
     batch.appendArgs(args);
     try {
-      batch.settle((await scripts.complete.run(this.redis, [k.active, k.messages, k.watched], args)) as unknown[]);
+      const keys = [k.active, k.messages, k.watched, k.wait, k.paused, k.idle];
+      batch.settle((await scripts.complete.run(this.redis, keys, args)) as unknown[]);
     } catch (err) {
       batch.fail(err);
     }

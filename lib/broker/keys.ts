@@ -37,6 +37,12 @@ export class QueueKeys {
    * hashes so that those stay small enough for Redis' compact encoding (values <= 64 bytes).
    */
   readonly messages: string;
+  /**
+   * Workers waiting idle for this queue, to which an enqueue hands a task directly (ZSET:
+   * '<lease ms> <worker id>' -> registered until, epoch ms); each one's hand-off list is
+   * `<idle>:<worker id>` (see handOff).
+   */
+  readonly idle: string;
   /** Prefix of per-task hashes; the task id follows. */
   readonly taskPrefix: string;
   /** Prefix of per-task pub/sub channels; the task id follows. */
@@ -58,12 +64,18 @@ export class QueueKeys {
     this.messages = `${base}msg`;
     this.control = `${base}control`;
     this.watched = `${base}watched`;
+    this.idle = `${base}idle`;
     this.taskPrefix = `${base}t:`;
     this.eventPrefix = `${base}ev:`;
   }
 
   task(id: string): string {
     return this.taskPrefix + id;
+  }
+
+  /** The list an idle worker's BLPOP waits on for tasks handed to it (see enqueue.lua). */
+  handOff(workerId: string): string {
+    return `${this.idle}:${workerId}`;
   }
 
   events(id: string): string {

@@ -94,6 +94,7 @@ export const scripts = {
   progress: new LuaScript('progress'),
   deadLetter: new LuaScript('dead-letter'),
   release: new LuaScript('release'),
+  handBack: new LuaScript('hand-back'),
   retry: new LuaScript('retry'),
   requeueDead: new LuaScript('requeue-dead'),
   revoke: new LuaScript('revoke'),

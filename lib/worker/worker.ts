@@ -49,6 +49,13 @@ interface NextDue {
  */
 const SWEEP_EVERY_MS = 50;
 
+/**
+ * How much longer than its longest blocking wait a worker's registration as idle holds (see
+ * enqueue.lua): it registers again at every fetch that leaves it waiting, at least once per wait,
+ * so only a worker that died (or stalled this long) lets it run out.
+ */
+const IDLE_REGISTRATION_SLACK_MS = 5_000;
+
 export type TaskLoggerFactory = (taskName: string, id: string) => TaskLogger;
 
 /** One fetch loop's share of the worker's slots. */
@@ -85,6 +92,12 @@ export class Worker {
   private readonly lastSweep = new Map<string, number>();
   /** What every run of this worker shares (one object, not one per task). */
   private readonly runDeps: RunDeps;
+  /**
+   * Whether an enqueue may hand a task straight to this worker while it waits idle, saving the
+   * round trip of a fetch (see enqueue.lua). Only for a worker of one queue: one that serves
+   * several could be registered idle in one queue while another keeps all its slots busy.
+   */
+  private readonly takesHandOffs: boolean;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -98,6 +111,7 @@ export class Worker {
     for (const q of settings.queues) broker.keys(q); // validates queue names before anything starts
     this.runDeps = { broker, handlers, settings, logger, taskLogger, workerId: this.id };
     this.lanes = splitSlots(settings).map((slots) => ({ slots, running: 0 }));
+    this.takesHandOffs = settings.queues.length === 1;
   }
 
   /** True while the loop is fetching without errors. */
@@ -140,8 +154,13 @@ export class Worker {
     this.stopping = true;
     this.slotFree.fire();
     this.moreWork.fire();
+    // No task is handed to a worker that stops: unregistered before its wait is broken (a task
+    // handed over meanwhile would be lost with the connection until its lease ran out), and once
+    // more after its loops end, when no fetch can register it again.
+    await this.handBackAll();
     this.connections.interruptBlocking();
     await this.loopDone;
+    await this.handBackAll();
     const grace = this.settings.shutdownGraceMs;
     if (this.runs.size > 0) {
       this.logger.log(`Waiting up to ${grace} ms for ${this.runs.size} running task(s)`);
@@ -168,11 +187,16 @@ export class Worker {
         lane.drained = undefined;
         due ??= await this.fetchRound(lane);
         if (due !== undefined && !this.stopping) {
-          // No fetch carries this turn's outcomes: they go now, ahead of the wait.
-          this.broker.flushCompletions();
+          // No fetch carries this turn's outcomes: they go now, ahead of the wait (registering
+          // this worker as idle, when it takes hand-offs).
+          this.broker.flushCompletions(this.idleTerms());
           // One lane waits in Redis for all; the others wait until a fetch leaves tasks behind.
           if (this.blocked) await this.moreWork.wait();
-          else await this.waitForWork(due);
+          else {
+            const handed = await this.waitForWork(due);
+            // A lane it fills commits it alone once it ends, and waits again: no fetch in between.
+            if (handed && this.takeHandOff(handed, lane) && this.roomFor(handed.queue, lane) <= 0) lane.drained = due;
+          }
         }
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
         this.healthy = true;
@@ -193,7 +217,7 @@ export class Worker {
    * blocked clients only every 1/hz seconds (100 ms by default), too coarse for a due time, so
    * a local timer wakes a worker of that queue on time instead, by pushing its wake marker.
    */
-  private async waitForWork(due: NextDue): Promise<void> {
+  private async waitForWork(due: NextDue): Promise<FetchedTask | undefined> {
     const maxBlock = this.settings.maxBlockMs ?? 5_000;
     const wait = due.at - Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -203,7 +227,12 @@ export class Worker {
     }
     this.blocked = true;
     try {
-      await this.broker.waitForWork(this.connections.blocking, this.settings.queues, maxBlock);
+      return await this.broker.waitForWork(
+        this.connections.blocking,
+        this.settings.queues,
+        maxBlock,
+        this.takesHandOffs ? this.id : undefined,
+      );
     } finally {
       this.blocked = false;
       clearTimeout(timer);
@@ -236,6 +265,7 @@ export class Worker {
           workerId: this.id,
           maxDeliveries: this.settings.maxDeliveries,
           resultTtlSec: this.settings.resultTtlSec,
+          ...(this.takesHandOffs ? { idleMs: this.idleMs() } : {}),
         },
         this.sweepDue(queue),
       );
@@ -292,6 +322,43 @@ export class Worker {
     this.batchStartedThisTurn = true;
     setImmediate(() => (this.batchStartedThisTurn = false));
     start();
+  }
+
+  /**
+   * Runs a task handed to this worker while it waited (in the lane that waited: it has room). One
+   * handed over so long ago that its lease may have run out unrenewed (this process stalled) goes
+   * back to its queue instead: it may have been taken back and given to another worker already.
+   */
+  private takeHandOff(task: FetchedTask, lane: Lane): boolean {
+    const age = Date.now() - (task.handedAt ?? 0);
+    if (this.stopping || this.roomFor(task.queue, lane) <= 0 || age > this.settings.leaseMs / 2) {
+      this.broker.handBack(task.queue, this.id, this.settings.leaseMs, [task.id], false).catch((err: unknown) =>
+        this.logger.warn(`Task ${task.id} handed to this worker could not be given back (${(err as Error).message}); it runs again once its lease runs out`),
+      );
+      return false;
+    }
+    const run = this.prepare(task, lane);
+    this.leases?.flush();
+    this.startBatch([run]);
+    return true;
+  }
+
+  /** How long a registration as idle holds (see IDLE_REGISTRATION_SLACK_MS). */
+  private idleMs(): number {
+    return (this.settings.maxBlockMs ?? 5_000) + IDLE_REGISTRATION_SLACK_MS;
+  }
+
+  private idleTerms(): { queue: string; workerId: string; leaseMs: number; idleMs: number } | undefined {
+    const queue = this.settings.queues[0];
+    if (!this.takesHandOffs || queue === undefined) return undefined;
+    return { queue, workerId: this.id, leaseMs: this.settings.leaseMs, idleMs: this.idleMs() };
+  }
+
+  /** Unregisters this worker as idle and gives back what was handed to it and not taken yet. */
+  private async handBackAll(): Promise<void> {
+    const queue = this.settings.queues[0];
+    if (!this.takesHandOffs || queue === undefined) return;
+    await settleWithin([this.broker.handBack(queue, this.id, this.settings.leaseMs, [], true).catch(() => undefined)], 2_000);
   }
 
   /** Whether this fetch of the queue sweeps first (see SWEEP_EVERY_MS); records it if so. */

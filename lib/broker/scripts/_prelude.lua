@@ -19,6 +19,12 @@ local function pushReady(waitKey, taskKey, id, atFront)
   if atFront then redis.call('LPUSH', list, id) else redis.call('RPUSH', list, id) end
 end
 
+-- The first member of every lease index (active zset), with a score that never comes due: longer
+-- than zset-max-listpack-value (64), it keeps the index a skiplist for good. Leases come and go
+-- many at a time, and each one added to a small listpack zset scans all of it, which cost Redis
+-- more than any other write of a task (measured).
+local LEASE_INDEX_KEEPER = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
+
 local function wakeOne(wakeKey)
   if redis.call('LLEN', wakeKey) == 0 then redis.call('LPUSH', wakeKey, '1') end
 end

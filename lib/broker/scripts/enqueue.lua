@@ -5,9 +5,16 @@
   KEYS[2] delayed  ZSET  id -> due ms
   KEYS[3] wake     LIST  marker that wakes one blocked worker
   KEYS[4] messages HASH  id -> envelope JSON
+  KEYS[5] idle     ZSET  '<lease ms> <worker id>' -> registered until (ms): workers blocked
+                         waiting for this queue, each taking one task handed to it
+                         (list '<idle>:<worker id>'); see fetch.lua
+  KEYS[6] active   ZSET  id -> lease deadline ms
+  KEYS[7] paused   STRING present while the queue is paused
+  KEYS[8] watched  STRING present while some process follows the queue's task events
   ARGV[1] task key prefix (the id follows)
   ARGV[2] now (epoch ms)
-  ARGV[3..] per task: id, envelope JSON, then '0' for a plain task (ready now, no expiry,
+  ARGV[3] event channel prefix (the id follows)
+  ARGV[4..] per task: id, envelope JSON, then '0' for a plain task (ready now, no expiry,
             priority 0, an id generated for this send), or '1' followed by due ms (0 = now),
             expires ms (0 = never), priority (0-9), and '1' when the id was generated for this send
             (no task can have it: not looked up), else '0'
@@ -16,6 +23,10 @@
   when it carries an expiry or a priority, which the paths back to the queue read from there).
   Name and creation time are in the message. A task id that already exists is left as it is
   (a repeated taskId never enqueues twice).
+  A plain task sent while a worker waits idle for this queue (and nothing else is ready) is handed
+  to that worker instead: leased to it and marked STARTED here, as its fetch would, and pushed to
+  the list its BLPOP waits on, which saves the round trip of a fetch. Its message stays in the
+  messages hash, so a hand-off to a worker that died is taken back like any lease that runs out.
   Returns one integer per task: 1 enqueued, 0 already existed.
 ]]
 local now = tonumber(ARGV[2])
@@ -27,16 +38,52 @@ local ready, bodies = {}, {}
 -- Chosen ids sent in this batch: their bodies are written at the end, so a repeat within the
 -- batch is caught here.
 local chosen = {}
-local i = 3
+-- Hand-offs stop at the first task that goes to a wait list, so none overtakes a task that waits.
+local handing = true
+local leased = {}
+local function idleWorker()
+  if not handing then return nil end
+  local w = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+  if not w[1] then handing = false return nil end
+  -- The latest registration is out of date: so are all the others (workers that stopped).
+  if tonumber(w[2]) < now then redis.call('DEL', KEYS[5]) handing = false return nil end
+  if #leased == 0 and (redis.call('EXISTS', KEYS[7]) == 1 or redis.call('LLEN', KEYS[1]) > 0
+      or redis.call('EXISTS', KEYS[1] .. ':levels') == 1) then
+    handing = false
+    return nil
+  end
+  redis.call('ZREM', KEYS[5], w[1])
+  return w[1]
+end
+local watched
+local i = 4
 while i <= #ARGV do
   local id, env = ARGV[i], ARGV[i + 1]
   if ARGV[i + 2] == '0' then
     i = i + 3
     bodies[#bodies + 1] = id
     bodies[#bodies + 1] = env
-    ready[#ready + 1] = id
+    local worker = idleWorker()
+    if worker then
+      -- As fetch.lua leases a plain task on its first delivery.
+      local space = string.find(worker, ' ', 1, true)
+      local leaseMs, workerId = string.sub(worker, 1, space - 1), string.sub(worker, space + 1)
+      redis.call('HSET', ARGV[1] .. id, 'st', 'STARTED', 'stt', ARGV[2], 'tok', workerId .. ':1', 'dlv', '1')
+      leased[#leased + 1] = now + tonumber(leaseMs)
+      leased[#leased + 1] = id
+      local list = KEYS[5] .. ':' .. workerId
+      redis.call('RPUSH', list, id .. '\n' .. ARGV[2] .. '\n' .. env)
+      -- Left behind only by a worker that died: useless once the lease has run out.
+      redis.call('PEXPIRE', list, leaseMs)
+      if watched == nil then watched = isWatched(KEYS[8]) end
+      if watched then redis.call('PUBLISH', ARGV[3] .. id, 'STARTED') end
+    else
+      handing = false
+      ready[#ready + 1] = id
+    end
     out[#out + 1] = 1
   else
+    handing = false
     local due, expires, level, generated = tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
     i = i + 7
     local key = ARGV[1] .. id
@@ -66,6 +113,12 @@ while i <= #ARGV do
   end
 end
 callInSlices('HSET', KEYS[4], bodies)
+if #leased > 0 then
+  -- The lease index's member that is not a task: see fetch.lua.
+  leased[#leased + 1] = '+inf'
+  leased[#leased + 1] = LEASE_INDEX_KEEPER
+  callInSlices('ZADD', KEYS[6], leased)
+end
 callInSlices('RPUSH', KEYS[1], ready)
 if #ready > 0 then wake = true end
 if wake then wakeOne(KEYS[3]) end

@@ -11,6 +11,8 @@
   KEYS[8] messages    HASH  id -> envelope JSON
   KEYS[9] watched     STRING present while some process follows the queue's task events
                              (STARTED and outcomes are published only then; see isWatched)
+  KEYS[10] idle       ZSET  '<lease ms> <worker id>' -> registered until (ms): workers waiting
+                             idle, to which an enqueue hands a task (see enqueue.lua)
   ARGV[1] task key prefix
   ARGV[2] event channel prefix
   ARGV[3] now (epoch ms)
@@ -21,7 +23,9 @@
   ARGV[8] queue name
   ARGV[9] result ttl in seconds (0 = keep)
   ARGV[10] '1' to sweep first, '0' not to
-  ARGV[11..] outcomes of this worker's tasks to commit first, groups of 8 (see commitOutcomes in
+  ARGV[11] '0' for a worker that takes no hand-offs; else until when (epoch ms) its registration
+           as idle holds, if this fetch leaves it room and finds the queue empty (it waits next)
+  ARGV[12..] outcomes of this worker's tasks to commit first, groups of 8 (see commitOutcomes in
             _prelude.lua): a worker sends what finished with its next fetch, one call for both,
             and Redis records them before it hands out more
 
@@ -29,7 +33,10 @@
   worker stopped renewing it: it died) back at the head of theirs. Workers ask for one only
   every few ms (see Worker), not on every fetch of a busy queue; a fetch that finds nothing
   ready sweeps anyway before it gives up.
-  Higher priority levels are taken first; within a level, oldest first.
+  Higher priority levels are taken first; within a level, oldest first. A worker that takes
+  hand-offs first gets what was handed to it since it last looked (still leased to it: not taken
+  back by a sweep in the meantime); then it is registered as idle when it will wait next, and
+  unregistered otherwise, so that a registration stands only for a worker that waits with room.
   A task that is already final (a redelivery after its result was written) is dropped without
   being handed out again; one that was revoked while its worker died, or that expired before it
   started, ends REVOKED; a message handed out more than max deliveries times (a poison message
@@ -72,26 +79,73 @@ end
 
 local out = { -1, 1 }
 local committed = {}
-if #ARGV >= 11 then committed = commitOutcomes(KEYS[2], KEYS[8], prefix, ARGV[2], nowText, ARGV[9], 11, watchedNow()) end
+if #ARGV >= 12 then committed = commitOutcomes(KEYS[2], KEYS[8], prefix, ARGV[2], nowText, ARGV[9], 12, watchedNow()) end
 out[3] = #committed
 for _, reply in ipairs(committed) do out[#out + 1] = reply end
+
+-- The first delivery's lease token, made once for the whole batch (see below).
+local firstToken = ARGV[6] .. ':1'
+-- Leases of this fetch (deadline, id pairs), written with one ZADD at the end, after the
+-- member that keeps the index a skiplist (see LEASE_INDEX_KEEPER).
+local leased = { '+inf', LEASE_INDEX_KEEPER }
+local asked = tonumber(ARGV[5])
+local want = asked
+
+-- Tasks handed to this worker (see enqueue.lua): '<id>\n<sent ms>\n<message>'. One at most in
+-- practice: a registration takes one task, and a worker registers again only here, after this.
+local idleUntil = ARGV[11]
+local member
+if idleUntil ~= '0' then
+  member = string.format('%d', tonumber(ARGV[4]) - now) .. ' ' .. ARGV[6]
+  local handed = redis.call('LPOP', KEYS[10] .. ':' .. ARGV[6], 100)
+  for _, entry in ipairs(handed or {}) do
+    local idEnd = string.find(entry, '\n', 1, true)
+    local id = string.sub(entry, 1, idEnd - 1)
+    -- Still this worker's: its lease did not run out and get taken back while it waited here.
+    if redis.call('HGET', prefix .. id, 'tok') == firstToken and redis.call('ZSCORE', KEYS[2], id) then
+      leased[#leased + 1] = ARGV[4]
+      leased[#leased + 1] = id
+      local n = #out
+      out[n + 1], out[n + 2], out[n + 3] = id, string.sub(entry, string.find(entry, '\n', idEnd + 1, true) + 1), 1
+      want = want - 1
+    end
+  end
+end
 
 local swept = ARGV[10] == '1'
 if swept then sweep() end
 
--- The earliest due time matters only to a worker that waits next (it sets a timer for it).
+local paused = false
+-- Every way out: leases written; the earliest due time (it matters only to a worker that waits
+-- next: it sets a timer for it); the worker registered as idle, or not.
 local function withNextDue()
+  if #leased > 2 then callInSlices('ZADD', KEYS[2], leased) end
   if out[2] == 1 then
     local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
     if first[2] then out[1] = tonumber(first[2]) end
   end
+  if member then
+    if out[2] == 1 and not paused and (#out - 3 - #committed) / 3 < asked then
+      redis.call('ZADD', KEYS[10], idleUntil, member)
+    else
+      redis.call('ZREM', KEYS[10], member)
+    end
+  end
   return out
 end
 
-if redis.call('EXISTS', KEYS[7]) == 1 then return withNextDue() end
+-- Filled by hand-offs: whether more is ready is not known, so the worker asks again.
+if want <= 0 then
+  out[2] = 0
+  return withNextDue()
+end
+
+if redis.call('EXISTS', KEYS[7]) == 1 then
+  paused = true
+  return withNextDue()
+end
 
 -- Take from the highest level down.
-local want = tonumber(ARGV[5])
 local ids = {}
 -- Whether ready tasks are left after this fetch (then another blocked worker is woken).
 local more = false
@@ -126,12 +180,6 @@ if #ids == 0 then return withNextDue() end
 if more then out[2] = 0 end
 
 local maxDeliveries = tonumber(ARGV[7])
--- Leases of this fetch (deadline, id pairs), written with one ZADD at the end. First a member
--- longer than zset-max-listpack-value (64): it keeps the lease index a skiplist for good. Leases
--- come and go many at a time, and each one added to a small listpack zset scans all of it, which
--- cost Redis more than any other write of a task (measured). Its score never comes due.
-local keeper = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
-local leased = { '+inf', keeper }
 
 local function finish(id, key, state, err, env)
   keepNameAndCreated(key, env)
@@ -153,9 +201,6 @@ end
 
 -- The bodies of all of them, with one read per slice of ids.
 local bodies = callInSlices('HMGET', KEYS[8], ids)
-
--- The first delivery's lease token, made once for the whole batch (see below).
-local firstToken = ARGV[6] .. ':1'
 
 -- Both paths below mark a task STARTED in the same few lines, inline: a shared Lua function for
 -- them cost Redis 1.4% more instructions per task (bench/redis-instructions.mjs).
@@ -211,8 +256,6 @@ for i, id in ipairs(ids) do
     end
   end
 end
-if #leased > 2 then callInSlices('ZADD', KEYS[2], leased) end
-
 -- More work left: pass the wake-up on to another blocked worker.
 if more then wakeOne(KEYS[4]) end
 return withNextDue()

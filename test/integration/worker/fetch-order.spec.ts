@@ -83,14 +83,14 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     let alone = 0;
     const order: string[] = [];
     try {
-      // fetch.lua: 9 keys, the wait list first, 10 arguments, then 8 per outcome it commits.
-      // complete.lua: 3 keys, the lease index first.
+      // fetch.lua: 10 keys, the wait list first, 11 arguments, then 8 per outcome it commits.
+      // complete.lua: 6 keys, the lease index first.
       monitor.on('monitor', (_time: string, args: string[]) => {
         const command = args[0]?.toLowerCase();
-        if (command === 'blpop' && args[1] === keys.wake) order.push('wait');
+        if (command === 'blpop' && args.includes(keys.wake)) order.push('wait');
         if (command !== 'evalsha') return;
-        if (args[2] === '9' && args[3] === keys.wait) carried += (args.length - 3 - 9 - 10) / 8;
-        if (args[2] === '3' && args[3] === keys.active) {
+        if (args[2] === '10' && args[3] === keys.wait) carried += (args.length - 3 - 10 - 11) / 8;
+        if (args[2] === '6' && args[3] === keys.active) {
           alone++;
           order.push('commit');
         }
@@ -103,9 +103,11 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
       monitor.disconnect();
       raw.disconnect();
     }
-    // Woken for the five, it takes one at a time: tasks 1-4 end with the next still to fetch; the
-    // fetch of task 5 left the queue empty, so its outcome has no fetch to ride with.
-    expect({ carried, alone }).toEqual({ carried: 4, alone: 1 });
+    // The first of the five is handed to the idle worker by its send (see hand-off.spec.ts): its one
+    // slot full, it commits that alone and waits, and the wake-up the other four left is there.
+    // Then it takes one at a time: tasks 2-4 end with the next still to fetch; the fetch of task 5
+    // left the queue empty, so its outcome has no fetch to ride with.
+    expect({ carried, alone }).toEqual({ carried: 3, alone: 2 });
     // ...and it goes before the worker first waits for more work, not after.
     expect(order[0]).toBe('commit');
     expect(order).toContain('wait');
@@ -125,19 +127,22 @@ describe('fetch: what a worker asks Redis for, and in which order', () => {
     const monitor = await raw.monitor();
     const fetches: string[] = [];
     try {
-      // fetch.lua is the script called with 9 keys, the first of them the queue's wait list.
+      // fetch.lua is the script called with 10 keys, the first of them the queue's wait list.
       monitor.on('monitor', (_time: string, args: string[]) => {
-        if (args[0]?.toLowerCase() === 'evalsha' && args[2] === '9' && args[3] === keys.wait) fetches.push(args[0]);
+        if (args[0]?.toLowerCase() === 'evalsha' && args[2] === '10' && args[3] === keys.wait) fetches.push(args[0]);
       });
-      await expect((await client.send('order.echo', [1])).result({ timeout: 5_000 })).resolves.toBe(1);
+      // The first is handed to the idle worker (see hand-off.spec.ts); the second waits for a fetch.
+      const [handed, fetched] = await client.sendMany([1, 2].map((n) => ({ name: 'order.echo', args: [n] })));
+      await expect(handed?.result({ timeout: 5_000 })).resolves.toBe(1);
+      await expect(fetched?.result({ timeout: 5_000 })).resolves.toBe(2);
       await new Promise((resolve) => setTimeout(resolve, 200));
     } finally {
       monitor.disconnect();
       raw.disconnect();
     }
-    // Woken by the send: one fetch takes the task, and it saw the queue empty behind it.
+    // Woken for the second: one fetch takes it, and it saw the queue empty behind it.
     expect(fetches).toHaveLength(1);
-    await expect((await client.send('order.echo', [2])).result({ timeout: 5_000 })).resolves.toBe(2);
+    await expect((await client.send('order.echo', [3])).result({ timeout: 5_000 })).resolves.toBe(3);
   });
 
   it('fills every slot, in both of its fetch lanes: a burst into an idle worker, and tasks sent while it is busy', async () => {
