@@ -54,6 +54,11 @@ export interface LeaseTerms {
   idleMs?: number;
 }
 
+/** A worker's entry in a queue's idle zset, as fetch.lua writes it from the lease it asks for. */
+function idleMember(leaseMs: number, workerId: string): string {
+  return `${leaseMs} ${workerId}`;
+}
+
 export interface FetchResult {
   tasks: FetchedTask[];
   /** No ready task is left in the queue (as far as this fetch saw). */
@@ -310,7 +315,7 @@ export class Broker {
    */
   flushCompletions(idle?: { queue: string; workerId: string; leaseMs: number; idleMs: number }): void {
     this.completions.flushNow(
-      idle && { queue: idle.queue, member: `${idle.leaseMs} ${idle.workerId}`, until: Date.now() + idle.idleMs },
+      idle && { queue: idle.queue, member: idleMember(idle.leaseMs, idle.workerId), until: Date.now() + idle.idleMs },
     );
   }
 
@@ -390,7 +395,7 @@ export class Broker {
     const reply = await scripts.handBack.run(
       this.redis,
       [k.idle, k.active, k.wait, k.wake],
-      [unregister ? `${leaseMs} ${workerId}` : '', workerId, k.taskPrefix, k.eventPrefix, ...ids],
+      [unregister ? idleMember(leaseMs, workerId) : '', workerId, k.taskPrefix, k.eventPrefix, ...ids],
     );
     return Number(reply);
   }

@@ -122,8 +122,7 @@ export class Completions {
 
   private async send(queue: string, ttlSec: number, batch: CompletionBatch, idle?: IdleRegistration): Promise<void> {
     const k = this.keysOf(queue);
-    const now = Date.now();
-    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, now, ttlSec, idle ? idle.until : '0', idle ? idle.member : ''];
+    const args: (string | number)[] = [k.taskPrefix, k.eventPrefix, Date.now(), ttlSec, idle ? idle.until : '0', idle ? idle.member : ''];
     batch.appendArgs(args);
     try {
       const keys = [k.active, k.messages, k.watched, k.wait, k.paused, k.idle];

@@ -25,6 +25,26 @@ end
 -- more than any other write of a task (measured).
 local LEASE_INDEX_KEEPER = '(not a task: keeps this lease index a skiplist, so that adding and removing leases is cheap)'
 
+--[[
+  Hand-offs to idle workers (see enqueue.lua). An entry of a worker's hand-off list is
+  '<id>\n<sent ms>\n<message>'. A handed task is still that worker's while its hash holds the
+  worker's first-delivery token and its lease is in the index (a sweep that took it back removed it).
+  A worker registers as idle, and a send hands over, only while the queue is not paused and
+  nothing waits in it (a hand-off must not overtake a waiting task).
+]]
+local function handedId(entry)
+  return string.sub(entry, 1, string.find(entry, '\n', 1, true) - 1)
+end
+
+local function stillHanded(taskKey, activeKey, id, token)
+  return redis.call('HGET', taskKey, 'tok') == token and redis.call('ZSCORE', activeKey, id) ~= false
+end
+
+local function nothingWaits(waitKey, pausedKey)
+  return redis.call('EXISTS', pausedKey) == 0 and redis.call('LLEN', waitKey) == 0
+    and redis.call('EXISTS', waitKey .. ':levels') == 0
+end
+
 local function wakeOne(wakeKey)
   if redis.call('LLEN', wakeKey) == 0 then redis.call('LPUSH', wakeKey, '1') end
 end

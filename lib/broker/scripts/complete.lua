@@ -22,8 +22,5 @@
   Returns per task 1 committed, 0 not (the lease was taken over), 2 already recorded.
 ]]
 local out = commitOutcomes(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 7, isWatched(KEYS[3]))
-if ARGV[5] ~= '0' and redis.call('EXISTS', KEYS[5]) == 0 and redis.call('LLEN', KEYS[4]) == 0
-    and redis.call('EXISTS', KEYS[4] .. ':levels') == 0 then
-  redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6])
-end
+if ARGV[5] ~= '0' and nothingWaits(KEYS[4], KEYS[5]) then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end
 return out

@@ -47,8 +47,7 @@ local function idleWorker()
   if not w[1] then handing = false return nil end
   -- The latest registration is out of date: so are all the others (workers that stopped).
   if tonumber(w[2]) < now then redis.call('DEL', KEYS[5]) handing = false return nil end
-  if #leased == 0 and (redis.call('EXISTS', KEYS[7]) == 1 or redis.call('LLEN', KEYS[1]) > 0
-      or redis.call('EXISTS', KEYS[1] .. ':levels') == 1) then
+  if #leased == 0 and not nothingWaits(KEYS[1], KEYS[7]) then
     handing = false
     return nil
   end

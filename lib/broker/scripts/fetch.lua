@@ -91,22 +91,20 @@ local leased = { '+inf', LEASE_INDEX_KEEPER }
 local asked = tonumber(ARGV[5])
 local want = asked
 
--- Tasks handed to this worker (see enqueue.lua): '<id>\n<sent ms>\n<message>'. One at most in
--- practice: a registration takes one task, and a worker registers again only here, after this.
+-- Tasks handed to this worker (see enqueue.lua and handedId). One at most in practice: a
+-- registration takes one task, and a worker registers again only after it has looked here.
 local idleUntil = ARGV[11]
 local member
 if idleUntil ~= '0' then
   member = string.format('%d', tonumber(ARGV[4]) - now) .. ' ' .. ARGV[6]
   local handed = redis.call('LPOP', KEYS[10] .. ':' .. ARGV[6], 100)
   for _, entry in ipairs(handed or {}) do
-    local idEnd = string.find(entry, '\n', 1, true)
-    local id = string.sub(entry, 1, idEnd - 1)
-    -- Still this worker's: its lease did not run out and get taken back while it waited here.
-    if redis.call('HGET', prefix .. id, 'tok') == firstToken and redis.call('ZSCORE', KEYS[2], id) then
+    local id = handedId(entry)
+    if stillHanded(prefix .. id, KEYS[2], id, firstToken) then
       leased[#leased + 1] = ARGV[4]
       leased[#leased + 1] = id
       local n = #out
-      out[n + 1], out[n + 2], out[n + 3] = id, string.sub(entry, string.find(entry, '\n', idEnd + 1, true) + 1), 1
+      out[n + 1], out[n + 2], out[n + 3] = id, string.sub(entry, string.find(entry, '\n', #id + 2, true) + 1), 1
       want = want - 1
     end
   end

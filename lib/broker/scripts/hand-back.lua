@@ -21,13 +21,13 @@ local ids = {}
 for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
 local handed = redis.call('LPOP', KEYS[1] .. ':' .. ARGV[2], 100)
-for _, entry in ipairs(handed or {}) do ids[#ids + 1] = string.sub(entry, 1, string.find(entry, '\n', 1, true) - 1) end
+for _, entry in ipairs(handed or {}) do ids[#ids + 1] = handedId(entry) end
 
 local token = ARGV[2] .. ':1'
 local back = 0
 for _, id in ipairs(ids) do
   local key = ARGV[3] .. id
-  if redis.call('HGET', key, 'tok') == token and redis.call('ZSCORE', KEYS[2], id) then
+  if stillHanded(key, KEYS[2], id, token) then
     redis.call('ZREM', KEYS[2], id)
     -- A revocation recorded meanwhile stays (the next fetch ends the task REVOKED).
     redis.call('HDEL', key, 'st', 'stt', 'tok', 'dlv', 'prog')
