@@ -35,14 +35,17 @@ export class LuaScript {
 }
 
 /**
- * EVALSHA (or EVAL) written as the protocol text we encode here. ioredis' own Command copies
- * its arguments with Array.prototype.flat and encodes each one again when it writes: for a fetch
- * that carries fifty outcomes (some 400 arguments) that cost the worker more per task than
- * parsing the task's message (measured with a CPU profile), and the producer as much per send.
- * The reply is decoded by ioredis as for any command (strings, as evalsha gives them).
+ * EVALSHA (or EVAL) written into one buffer, in the protocol we encode here. ioredis' own
+ * Command copies its arguments with Array.prototype.flat and encodes each one again when it
+ * writes: for a fetch that carries fifty outcomes (some 400 arguments) that cost the worker more
+ * per task than parsing the task's message (measured with a CPU profile), and the producer as
+ * much per send. Written as text and joined, each argument left strings behind for the collector
+ * (its header, the joins, the flattened whole: 1.3 KB per task sent in batches of 250, against
+ * 0.1 KB now, measured); written into a buffer, none. The reply is decoded by ioredis as for any
+ * command (strings, as evalsha gives them).
  */
 class ScriptCall extends Command {
-  private readonly encoded: string;
+  private readonly encoded: Buffer;
 
   constructor(
     name: 'evalsha' | 'eval',
@@ -51,11 +54,7 @@ class ScriptCall extends Command {
     args: readonly ScriptArg[],
   ) {
     super(name, [], { replyEncoding: 'utf8' });
-    let text = `*${3 + scriptKeys.length + args.length}\r\n$${name.length}\r\n${name}\r\n`;
-    text += bulk(script) + asciiBulk(String(scriptKeys.length));
-    for (const key of scriptKeys) text += bulk(key);
-    for (const arg of args) text += typeof arg === 'number' ? asciiBulk(String(arg)) : bulk(arg);
-    this.encoded = text;
+    this.encoded = encodeCommand(name, [[script, scriptKeys.length], scriptKeys, args]);
   }
 
   /** The keys, for a cluster client to pick the node (ioredis reads them from the arguments). */
@@ -63,18 +62,74 @@ class ScriptCall extends Command {
     return [...this.scriptKeys];
   }
 
-  override toWritable(): string {
+  override toWritable(): Buffer {
     return this.encoded;
   }
 }
 
-function bulk(value: string): string {
-  return `$${Buffer.byteLength(value)}\r\n${value}\r\n`;
+/** Byte lengths of the arguments of the command being encoded, measured once. */
+let sizes = new Int32Array(1024);
+const ARRAY_MARK = 0x2a; // '*'
+const BULK_MARK = 0x24; // '$'
+const CR = 0x0d;
+const LF = 0x0a;
+
+function encodeCommand(name: string, sections: readonly (readonly ScriptArg[])[]): Buffer {
+  let count = 1;
+  for (const section of sections) count += section.length;
+  if (sizes.length < count) sizes = new Int32Array(count * 2);
+  let total = 1 + digits(count) + 2 + measureBulk(name, 0);
+  let i = 1;
+  for (const section of sections) for (const value of section) total += measureBulk(textOf(value), i++);
+  const out = Buffer.allocUnsafe(total);
+  let at = writeHeader(out, 0, ARRAY_MARK, count);
+  at = writeBulk(out, at, name, 0);
+  i = 1;
+  for (const section of sections) for (const value of section) at = writeBulk(out, at, textOf(value), i++);
+  return out;
 }
 
-/** A number's text is ASCII: its length is its size in bytes. */
-function asciiBulk(value: string): string {
-  return `$${value.length}\r\n${value}\r\n`;
+function textOf(value: ScriptArg): string {
+  return typeof value === 'number' ? String(value) : value;
+}
+
+/** The encoded size of one argument; its byte length is kept in `sizes[i]` for writeBulk. */
+function measureBulk(text: string, i: number): number {
+  const bytes = Buffer.byteLength(text);
+  sizes[i] = bytes;
+  return 1 + digits(bytes) + 2 + bytes + 2;
+}
+
+function writeBulk(out: Buffer, at: number, text: string, i: number): number {
+  const bytes = sizes[i] as number;
+  at = writeHeader(out, at, BULK_MARK, bytes);
+  // As many bytes as characters: ASCII, copied as it is.
+  at += out.write(text, at, bytes === text.length ? 'latin1' : 'utf8');
+  out[at] = CR;
+  out[at + 1] = LF;
+  return at + 2;
+}
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes `<mark><n>\r\n` ('*' or '$' and a count) at `at`; returns where it ends. */
+function writeHeader(out: Buffer, at: number, mark: number, n: number): number {
+  out[at] = mark;
+  const end = at + 1 + digits(n);
+  for (let i = end - 1; i > at; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  out[end] = CR;
+  out[end + 1] = LF;
+  return end + 2;
 }
 
 /**

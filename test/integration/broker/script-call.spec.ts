@@ -27,6 +27,13 @@ describe('script calls', () => {
     expect(reply).toEqual([1, '{q}:ключ', '', text, '1764750000000', 'a\r\nb', Buffer.byteLength(text), 4]);
   });
 
+  it('passes more arguments than one call has carried before, each intact', async () => {
+    const count = new LuaScript('count', 'return { #ARGV, ARGV[1], ARGV[#ARGV - 1], ARGV[#ARGV] }');
+    const args = Array.from({ length: 5_000 }, (_, i) => (i % 2 === 0 ? `é${i}` : i));
+    await expect(count.run(redis, [], args)).resolves.toEqual([5_000, 'é0', 'é4998', '4999']);
+    await expect(count.run(redis, [], ['a', 'b'])).resolves.toEqual([2, 'a', 'a', 'b']);
+  });
+
   it('sends a script in full when Redis does not have it (NOSCRIPT), then by SHA again', async () => {
     await redis.script('FLUSH');
     const reply = await scripts.rateLimit.run(redis, ['{q}:rl:x'], [1_000, 100, 'reserve']);

@@ -90,6 +90,20 @@ describe('assertJsonSerializable', () => {
     expect(rejection(() => assertJsonSerializable(list, 'args')).path).toBe('args[1]');
   });
 
+  it('accepts data nested deeper than it first looks for cycles, and finds a cycle behind that depth', () => {
+    const root: { next?: unknown; bad?: unknown } = {};
+    let node = root;
+    for (let i = 0; i < 250; i++) node = (node.next = {}) as typeof root;
+    expect(() => assertJsonSerializable(root, 'args')).not.toThrow();
+    node.bad = () => 0;
+    expect(rejection(() => assertJsonSerializable(root, 'args')).path).toBe(`args${'.next'.repeat(250)}.bad`);
+    delete node.bad;
+    node.next = root;
+    const err = rejection(() => assertJsonSerializable(root, 'args'));
+    expect(err.path).toBe(`args${'.next'.repeat(251)}`);
+    expect(err.message).toContain('cycle');
+  });
+
   it('accepts the same object twice when it is shared, not cyclic', () => {
     const shared = { n: 1 };
     expect(toJson({ a: shared, b: [shared, shared] }, 'args')).toBe('{"a":{"n":1},"b":[{"n":1},{"n":1}]}');
