@@ -311,11 +311,13 @@ export class Broker {
 
   /**
    * Sends the outcomes waiting for a fetch to carry them now: the worker is about to wait instead.
-   * A worker that takes hand-offs registers as idle with that commit (`idle`: its queue and terms).
+   * A worker that takes hand-offs registers as idle with that commit (`idle`: its queue and terms);
+   * with `register`, also when it has nothing to commit (its last fetch did not register it).
    */
-  flushCompletions(idle?: { queue: string; workerId: string; leaseMs: number; idleMs: number }): void {
+  flushCompletions(idle?: { queue: string; workerId: string; leaseMs: number; idleMs: number }, register = false): void {
     this.completions.flushNow(
       idle && { queue: idle.queue, member: idleMember(idle.leaseMs, idle.workerId), until: Date.now() + idle.idleMs },
+      register,
     );
   }
 

@@ -105,10 +105,14 @@ export class Completions {
 
   /**
    * Sends what is waiting now, for a worker that will not fetch again soon (it waits for work);
-   * with `idle`, the commit of that queue also registers the worker as idle.
+   * with `idle`, the commit of that queue also registers the worker as idle, and with `register`
+   * a call with no outcomes registers it when nothing of that queue is waiting.
    */
-  flushNow(idle?: IdleRegistration): void {
+  flushNow(idle?: IdleRegistration, register = false): void {
+    let carried = false;
+    if (idle) for (const batch of this.pending.values()) carried ||= batch.queue === idle.queue;
     if (this.pending.size > 0) this.flush(idle);
+    if (register && idle && !carried) void this.send(idle.queue, 0, new CompletionBatch([]), idle);
   }
 
   private readonly flush = (idle?: IdleRegistration): void => {

@@ -67,6 +67,11 @@ interface Lane {
    * it waits for news of more work (and until this due time), instead of asking for what is not there.
    */
   drained?: NextDue;
+  /**
+   * Set when a task was handed to this lane and left it room: it registers as idle again before
+   * it waits (its commit, if the task ended at once, carries the registration; else it goes alone).
+   */
+  reregister?: boolean;
 }
 
 export class Worker {
@@ -90,6 +95,8 @@ export class Worker {
   /** Set while a fetched batch started in this turn of the event loop (see startBatch). */
   private batchStartedThisTurn = false;
   private readonly lastSweep = new Map<string, number>();
+  /** When this worker last fetched (epoch ms): hand-offs skip the fetch only for so long (see loop). */
+  private lastFetchAt = 0;
   /** What every run of this worker shares (one object, not one per task). */
   private readonly runDeps: RunDeps;
   /**
@@ -187,15 +194,32 @@ export class Worker {
         lane.drained = undefined;
         due ??= await this.fetchRound(lane);
         if (due !== undefined && !this.stopping) {
+          const reregister = lane.reregister === true;
+          lane.reregister = undefined;
+          // A task just handed over that ends at once commits in this turn's promise jobs: after
+          // a tick its outcome is there to carry the registration.
+          if (reregister) {
+            await new Promise<void>((resolve) => process.nextTick(resolve));
+            if (this.stopping) continue;
+          }
           // No fetch carries this turn's outcomes: they go now, ahead of the wait (registering
           // this worker as idle, when it takes hand-offs).
-          this.broker.flushCompletions(this.idleTerms());
+          this.broker.flushCompletions(this.idleTerms(), reregister);
           // One lane waits in Redis for all; the others wait until a fetch leaves tasks behind.
           if (this.blocked) await this.moreWork.wait();
           else {
             const handed = await this.waitForWork(due);
-            // A lane it fills commits it alone once it ends, and waits again: no fetch in between.
-            if (handed && this.takeHandOff(handed, lane) && this.roomFor(handed.queue, lane) <= 0) lane.drained = due;
+            // A task is handed over only when nothing else waits (enqueue.lua), and whatever is
+            // sent after it is handed over too or leaves a wake-up marker: no fetch would find
+            // anything. A lane it fills commits it alone once it ends, then waits again; one it
+            // leaves room in registers again and waits at once. But at least once per longest
+            // wait it fetches, as a waiting worker does: a fetch that finds nothing sweeps, and
+            // that is how the tasks of workers that died are taken back.
+            const fetchedLately = Date.now() - this.lastFetchAt < this.maxBlockMs();
+            if (handed && this.takeHandOff(handed, lane) && fetchedLately) {
+              lane.drained = due;
+              lane.reregister = this.roomFor(handed.queue, lane) > 0;
+            }
           }
         }
         if (!this.healthy) this.logger.log(`Worker ${this.id} is consuming again`);
@@ -218,7 +242,7 @@ export class Worker {
    * a local timer wakes a worker of that queue on time instead, by pushing its wake marker.
    */
   private async waitForWork(due: NextDue): Promise<FetchedTask | undefined> {
-    const maxBlock = this.settings.maxBlockMs ?? 5_000;
+    const maxBlock = this.maxBlockMs();
     const wait = due.at - Date.now();
     let timer: NodeJS.Timeout | undefined;
     if (due.queue !== undefined && wait < maxBlock) {
@@ -257,6 +281,7 @@ export class Worker {
         continue;
       }
       if (this.stopping) break;
+      this.lastFetchAt = Date.now();
       const result = await this.broker.fetch(
         queue,
         room,
@@ -343,9 +368,13 @@ export class Worker {
     return true;
   }
 
+  private maxBlockMs(): number {
+    return this.settings.maxBlockMs ?? 5_000;
+  }
+
   /** How long a registration as idle holds (see IDLE_REGISTRATION_SLACK_MS). */
   private idleMs(): number {
-    return (this.settings.maxBlockMs ?? 5_000) + IDLE_REGISTRATION_SLACK_MS;
+    return this.maxBlockMs() + IDLE_REGISTRATION_SLACK_MS;
   }
 
   private idleTerms(): { queue: string; workerId: string; leaseMs: number; idleMs: number } | undefined {

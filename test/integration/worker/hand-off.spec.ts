@@ -8,9 +8,19 @@ import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { Task, TaskClient, TaskWorkerHost } from '../../../lib/index.js';
 import { TaskQueueEngine } from '../../../lib/engine.js';
+import type { Redis } from 'ioredis';
 import type { LeaseTerms } from '../../../lib/broker/broker.js';
+import type { QueueKeys } from '../../../lib/broker/keys.js';
 import { bootApp } from '../../support/nest-app.js';
 import { eventually, leaseCount, rawRedisForEachTest } from '../../support/test-redis.js';
+
+/** Released by the test: tasks of 'hand.hold' run until then. */
+let gate: { open: () => void; opened: Promise<void> } = newGate();
+function newGate(): typeof gate {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
 
 @Injectable()
 class HandOffTasks {
@@ -18,10 +28,39 @@ class HandOffTasks {
   echo(n: number): number {
     return n;
   }
+
+  @Task('hand.hold')
+  async hold(n: number): Promise<number> {
+    await gate.opened;
+    return n;
+  }
 }
 
 const FAKE = 'fake-host:1:abc';
 const fakeTerms: LeaseTerms = { leaseMs: 30_000, workerId: FAKE, maxDeliveries: 5, resultTtlSec: 600, idleMs: 10_000 };
+
+/**
+ * The fetches and commits Redis runs from now on, as MONITOR sees them: 'fetch carrying <n
+ * outcomes>' and 'commit of <n outcomes>[, registering]' (the commit that registers its worker
+ * as idle). Call stop() when done.
+ */
+async function watchScriptCalls(watcher: Redis, keys: QueueKeys): Promise<{ calls: string[]; stop: () => void }> {
+  // Ready first: ioredis fails a MONITOR connection that sees a command (this client's own
+  // ready-check INFO) before it has switched to monitoring (taskforcesh/bullmq#2505).
+  await watcher.ping();
+  const monitor = await watcher.monitor();
+  const calls: string[] = [];
+  // fetch.lua: 10 keys, the wait list first, 11 arguments, then 8 per outcome. complete.lua: 6 keys,
+  // the lease index first, 6 arguments (the 5th: '0' or until when it registers), then 8 per outcome.
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[0]?.toLowerCase() !== 'evalsha') return;
+    if (args[2] === '10' && args[3] === keys.wait) calls.push(`fetch carrying ${(args.length - 3 - 10 - 11) / 8}`);
+    if (args[2] === '6' && args[3] === keys.active) {
+      calls.push(`commit of ${(args.length - 3 - 6 - 6) / 8}${args[3 + 6 + 4] === '0' ? '' : ', registering'}`);
+    }
+  });
+  return { calls, stop: () => monitor.disconnect() };
+}
 
 describe('hand-off: an enqueue gives a plain task to a worker that waits idle', () => {
   let app: TestingModule | undefined;
@@ -171,40 +210,78 @@ describe('hand-off: an enqueue gives a plain task to a worker that waits idle', 
     expect((await handle.snapshot()).deliveries).toBe(1);
   });
 
-  it('a real idle worker registers itself, is handed what is sent, commits it alone with its registration again (no fetch), and unregisters when it stops', async () => {
-    const { client, keys, redis } = await boot();
+  it.each([1, 4])('a real idle worker (concurrency %i) registers itself, is handed what is sent, commits it alone with its registration again (no fetch), and unregisters when it stops', async (concurrency) => {
+    const { client, keys, redis } = await boot({ concurrency });
     await app?.get(TaskWorkerHost).start();
     await eventually(async () => (await redis.zcard(keys.idle)) === 1, 5_000);
     const [member] = await redis.zrange(keys.idle, 0, -1);
     expect(member).toMatch(/^30000 .+:\d+:[0-9a-f]{6}$/);
 
-    // Ready first: ioredis fails a MONITOR connection that sees a command (this client's own
-    // ready-check INFO) before it has switched to monitoring (taskforcesh/bullmq#2505).
-    const watcher = raw();
-    await watcher.ping();
-    const monitor = await watcher.monitor();
-    const calls: string[] = [];
+    const { calls, stop } = await watchScriptCalls(raw(), keys);
     try {
-      // fetch.lua: 10 keys, the wait list first, 11 arguments, then 8 per outcome; complete.lua: 6 keys.
-      monitor.on('monitor', (_time: string, args: string[]) => {
-        if (args[0]?.toLowerCase() !== 'evalsha') return;
-        if (args[2] === '10' && args[3] === keys.wait) calls.push(`fetch carrying ${(args.length - 3 - 10 - 11) / 8}`);
-        if (args[2] === '6' && args[3] === keys.active) calls.push(`commit alone, registering until ${args[3 + 6 + 4] ?? ''}`);
-      });
       const handle = await client.send('hand.echo', [9]);
       await expect(handle.result({ timeout: 5_000 })).resolves.toBe(9);
       await eventually(async () => (await redis.zscore(keys.idle, member ?? '')) !== null, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await handle.snapshot()).deliveries).toBe(1);
     } finally {
-      monitor.disconnect();
+      stop();
     }
-    // No fetch took it (it was handed over), and none followed: its one slot was full, so the
+    // No fetch took it (it was handed over), and none followed: nothing else was sent, so the
     // worker commits it alone, registered again in the same call, and waits.
-    expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatch(/^commit alone, registering until \d{13}$/);
+    expect(calls).toEqual(['commit of 1, registering']);
 
     await app?.get(TaskWorkerHost).stop();
     expect(await redis.zcard(keys.idle)).toBe(0);
+  });
+
+  it('a worker with room left registers again while a handed task runs, is handed the next one too, and fetches neither', async () => {
+    gate = newGate();
+    const { client, keys, redis } = await boot({ concurrency: 4 });
+    await app?.get(TaskWorkerHost).start();
+    await eventually(async () => (await redis.zcard(keys.idle)) === 1, 5_000);
+    const { calls, stop } = await watchScriptCalls(raw(), keys);
+    try {
+      const first = await client.send('hand.hold', [1]);
+      // Running, and registered again with a call of its own (nothing to commit yet).
+      await eventually(async () => (await redis.zcard(keys.idle)) === 1 && (await first.state()) === 'STARTED', 5_000);
+      const second = await client.send('hand.hold', [2]);
+      await eventually(async () => (await second.state()) === 'STARTED', 5_000);
+      expect(await redis.llen(keys.wait)).toBe(0);
+      gate.open();
+      await expect(Promise.all([first.result({ timeout: 5_000 }), second.result({ timeout: 5_000 })])).resolves.toEqual([1, 2]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      stop();
+    }
+    // The first left it room: registered again by a call of its own. The second filled its lane:
+    // no registration until both ended, in one turn, and were committed together with one.
+    expect(calls).toEqual(['commit of 0, registering', 'commit of 2, registering']);
+  });
+
+  it('still fetches (and so sweeps) at least once per longest wait while every task is handed over', async () => {
+    const { client, keys, redis } = await boot();
+    const engine = app?.get(TaskQueueEngine);
+    const worker = engine?.createWorker(
+      { get: (name) => (name === 'hand.echo' ? { name, takesContext: false, invoke: (args) => args[0] } : undefined) },
+      { queues: ['default'], concurrency: 1, leaseMs: 30_000, shutdownGraceMs: 1_000, resultTtlSec: 60, maxDeliveries: 5, maxBlockMs: 300 },
+      () => ({ log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, verbose: () => undefined }),
+    );
+    await worker?.start();
+    await eventually(async () => (await redis.zcard(keys.idle)) === 1, 5_000);
+    const { calls, stop } = await watchScriptCalls(raw(), keys);
+    try {
+      // A task every 50 ms for a second and a half: the worker never waits out its 300 ms.
+      for (let i = 0; i < 30; i++) {
+        await expect((await client.send('hand.echo', [i])).result({ timeout: 5_000 })).resolves.toBe(i);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      stop();
+      await worker?.close();
+    }
+    const fetches = calls.filter((c) => c.startsWith('fetch')).length;
+    expect(fetches).toBeGreaterThanOrEqual(3);
+    expect(fetches).toBeLessThanOrEqual(10);
   });
 });
