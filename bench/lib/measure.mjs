@@ -143,14 +143,14 @@ export async function measureProcessing(ctx, lib, { workers, concurrency, keep =
 }
 
 /** (c) enqueue-to-completion latency of sequential tasks on an idle worker. */
-export async function measureLatency(ctx, lib, { wire = false } = {}) {
+export async function measureLatency(ctx, lib, { wire = false, concurrency = 1 } = {}) {
   const { admin } = ctx.redis;
   const adapter = ctx.adapters[lib];
   const { latencyCount: count, latencyWarmup: warmup } = ctx.cfg;
   const total = count + warmup;
   await resetRedis(admin);
   return withChildren(async (spawn) => {
-    const w = spawn(`${lib} worker`, { ...base(ctx, lib), n: total, role: 'worker', concurrency: 1, keep: true, wire }, childOptions(ctx));
+    const w = spawn(`${lib} worker`, { ...base(ctx, lib), n: total, role: 'worker', concurrency, keep: true, wire }, childOptions(ctx));
     await bounded(w.next('ready', READY_MS), [w], READY_MS, 'worker start');
     w.send({ cmd: 'go' });
     await bounded(w.next('started', READY_MS), [w], READY_MS, 'worker boot');

@@ -15,6 +15,8 @@ export const FIGURES = [
   { key: 'latency.p50', label: 'latency send→completion seen, p50', unit: 'ms', better: 'lower', digits: 3 },
   { key: 'latency.p90', label: 'latency send→completion seen, p90', unit: 'ms', better: 'lower', digits: 3 },
   { key: 'latency.p99', label: 'latency send→completion seen, p99', unit: 'ms', better: 'lower', digits: 3 },
+  { key: 'latency10.p50', label: 'latency p50, worker of concurrency 10 (not a target)', unit: 'ms', better: 'lower', digits: 3 },
+  { key: 'latency10.p99', label: 'latency p99, worker of concurrency 10 (not a target)', unit: 'ms', better: 'lower', digits: 3 },
   { key: 'proc1x100.peakRssMb', label: 'worker peak RSS (VmHWM), 1 × 100', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'proc1x100.startRssMb', label: 'worker peak RSS once started, before any task', unit: 'MB', better: 'lower', digits: 1 },
   { key: 'proc1x100.loadedRssMb', label: 'worker peak RSS with its modules loaded, before it connects', unit: 'MB', better: 'lower', digits: 1 },
