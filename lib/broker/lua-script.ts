@@ -40,8 +40,8 @@ export class LuaScript {
  * writes: for a fetch that carries fifty outcomes (some 400 arguments) that cost the worker more
  * per task than parsing the task's message (measured with a CPU profile), and the producer as
  * much per send. Written as text and joined, each argument left strings behind for the collector
- * (its header, the joins, the flattened whole: 1.3 KB per task sent in batches of 250, against
- * 0.1 KB now, measured); written into a buffer, none. The reply is decoded by ioredis as for any
+ * (its header, the joins, the flattened whole: 1.3 KB more per task sent in batches of 250 than
+ * now, measured); written into a buffer, none. The reply is decoded by ioredis as for any
  * command (strings, as evalsha gives them).
  */
 class ScriptCall extends Command {

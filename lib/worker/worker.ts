@@ -196,10 +196,10 @@ export class Worker {
         if (due !== undefined && !this.stopping) {
           const reregister = lane.reregister === true;
           lane.reregister = undefined;
-          // A task just handed over that ends at once commits in this turn's promise jobs: after
-          // a tick its outcome is there to carry the registration.
+          // A task just handed over that ends at once has issued its commit by then, and that
+          // commit carries the registration.
           if (reregister) {
-            await new Promise<void>((resolve) => process.nextTick(resolve));
+            await commitsOfThisTurn();
             if (this.stopping) continue;
           }
           // No fetch carries this turn's outcomes: they go now, ahead of the wait (registering
@@ -325,8 +325,7 @@ export class Worker {
    */
   private async slotFreed(): Promise<void> {
     await this.slotFree.wait();
-    // Runs that end in this turn commit in its promise jobs; a tick comes after all of them.
-    await new Promise<void>((resolve) => process.nextTick(resolve));
+    await commitsOfThisTurn();
   }
 
   /**
@@ -520,6 +519,14 @@ class Signal {
 
 function runKey(queue: string, id: string): string {
   return `${queue}\n${id}`;
+}
+
+/**
+ * Resolves once the runs that end in this turn have issued their commits: they do in its promise
+ * jobs, and a tick comes after all of them.
+ */
+function commitsOfThisTurn(): Promise<void> {
+  return new Promise<void>((resolve) => process.nextTick(resolve));
 }
 
 function sleep(ms: number): Promise<void> {
